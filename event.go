@@ -1,0 +1,30 @@
+package signet
+
+import "time"
+
+// Event types recorded in the audit log.
+const (
+	EventKeysetCreated = "signing_keys.created" // a tenant's first keyset
+	EventKeyRotated    = "signing_key.rotated"  // next → current → previous
+	EventKeyRevoked    = "signing_key.revoked"  // previous → revoked
+)
+
+// Event is one audit-log entry. Keyset changes record events that the store
+// writes in the same transaction as the change.
+type Event struct {
+	// Seq is the store-assigned sequence number; zero until stored.
+	Seq    int64
+	Tenant string
+	Time   time.Time
+	Type   string
+	// Actor is who made the change: a client_id, or "cli" / "system".
+	Actor string
+	// KID is the key the event is about: the new current key for a rotation,
+	// the revoked key for a revocation.
+	KID string
+	// IdempotencyKey, if set, is unique per tenant: storing a second event with
+	// the same key fails with ErrConflict and rolls the change back.
+	IdempotencyKey string
+	// Data holds further details (previous_kid, next_kid, revoked_kid, warning).
+	Data map[string]string
+}

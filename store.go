@@ -1,0 +1,93 @@
+package signet
+
+import "context"
+
+// Store persists tenants, keysets, clients, resource servers, client grants
+// and audit events. Every backend passes the conformance suite in
+// internal/storetest.
+//
+// Lookups return an error matching ErrNotFound when the thing is missing;
+// creations return ErrConflict when it already exists (or, for resource
+// servers, when the identifier is taken; for client grants, when the pair
+// client/audience is taken).
+type Store interface {
+	// CreateTenant stores a new tenant with its first keyset (and the keyset's events).
+	// Returns ErrConflict if the name or one of its hosts is taken.
+	CreateTenant(ctx context.Context, t Tenant, ks Keyset) error
+	// Tenant returns one tenant. Returns ErrTenantNotFound if there is none.
+	Tenant(ctx context.Context, name string) (Tenant, error)
+	// Tenants returns all tenants ordered by name.
+	Tenants(ctx context.Context) ([]Tenant, error)
+
+	// Keyset returns a tenant's keys. Returns ErrTenantNotFound for an unknown tenant.
+	Keyset(ctx context.Context, tenant string) (Keyset, error)
+	// UpdateKeyset loads the tenant's keyset, calls fn with it inside one
+	// transaction, checks the result with Keyset.Validate, and stores the keys
+	// and ks.Events. If fn or the check fails nothing changes and that error is
+	// returned. Concurrent updates of one tenant are serialised. Returns the
+	// stored keyset, ErrTenantNotFound for an unknown tenant, and ErrConflict if
+	// an event's IdempotencyKey was already used by the tenant.
+	UpdateKeyset(ctx context.Context, tenant string, fn func(*Keyset) error) (Keyset, error)
+	// Events returns a tenant's audit events, newest first, filtered by f.
+	Events(ctx context.Context, tenant string, f EventFilter) ([]Event, error)
+	// Watch calls fn with the tenant's name after each committed keyset change
+	// (including CreateTenant), until ctx is done. Changes made by other
+	// processes sharing the store are included where the backend can see them.
+	Watch(ctx context.Context, fn func(tenant string)) error
+
+	// CreateClient stores a new client. Returns ErrConflict if the id is taken.
+	CreateClient(ctx context.Context, c Client) error
+	// Client returns one client. Returns ErrNotFound if there is none.
+	Client(ctx context.Context, tenant, clientID string) (Client, error)
+	// Clients returns a tenant's clients ordered by creation.
+	Clients(ctx context.Context, tenant string) ([]Client, error)
+	// UpdateClient applies fn to a client in one transaction. Returns ErrNotFound.
+	UpdateClient(ctx context.Context, tenant, clientID string, fn func(*Client) error) (Client, error)
+	// DeleteClient deletes a client and its grants. Returns ErrNotFound.
+	DeleteClient(ctx context.Context, tenant, clientID string) error
+
+	// CreateResourceServer stores a new resource server. Returns ErrConflict if
+	// the id or identifier is taken.
+	CreateResourceServer(ctx context.Context, rs ResourceServer) error
+	// ResourceServer returns one resource server by id. Returns ErrNotFound.
+	ResourceServer(ctx context.Context, tenant, id string) (ResourceServer, error)
+	// ResourceServerByIdentifier returns one resource server by its audience. Returns ErrNotFound.
+	ResourceServerByIdentifier(ctx context.Context, tenant, identifier string) (ResourceServer, error)
+	// ResourceServers returns a tenant's resource servers ordered by creation.
+	ResourceServers(ctx context.Context, tenant string) ([]ResourceServer, error)
+	// UpdateResourceServer applies fn in one transaction. Returns ErrNotFound, or
+	// ErrConflict if the new identifier is taken.
+	UpdateResourceServer(ctx context.Context, tenant, id string, fn func(*ResourceServer) error) (ResourceServer, error)
+	// DeleteResourceServer deletes a resource server and the grants for its
+	// audience. Returns ErrNotFound.
+	DeleteResourceServer(ctx context.Context, tenant, id string) error
+
+	// CreateClientGrant stores a new grant. Returns ErrConflict if the id or the
+	// client/audience pair is taken.
+	CreateClientGrant(ctx context.Context, g ClientGrant) error
+	// ClientGrant returns one grant by id. Returns ErrNotFound.
+	ClientGrant(ctx context.Context, tenant, id string) (ClientGrant, error)
+	// ClientGrants returns a tenant's grants ordered by creation, filtered by f.
+	ClientGrants(ctx context.Context, tenant string, f GrantFilter) ([]ClientGrant, error)
+	// UpdateClientGrant applies fn in one transaction. Returns ErrNotFound.
+	UpdateClientGrant(ctx context.Context, tenant, id string, fn func(*ClientGrant) error) (ClientGrant, error)
+	// DeleteClientGrant deletes a grant. Returns ErrNotFound.
+	DeleteClientGrant(ctx context.Context, tenant, id string) error
+
+	// Close releases the store's resources.
+	Close() error
+}
+
+// EventFilter narrows Store.Events. Zero fields match everything.
+type EventFilter struct {
+	IdempotencyKey string
+	Type           string
+	// Limit caps the number of events; 0 means 100.
+	Limit int
+}
+
+// GrantFilter narrows Store.ClientGrants. Zero fields match everything.
+type GrantFilter struct {
+	ClientID string
+	Audience string
+}
