@@ -1,0 +1,196 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/signet-auth/signet"
+	"github.com/signet-auth/signet/internal/keygen"
+	"github.com/signet-auth/signet/internal/keyring"
+	"github.com/signet-auth/signet/internal/secret"
+)
+
+// stringsFlag collects a repeatable string flag.
+type stringsFlag []string
+
+func (s *stringsFlag) String() string     { return strings.Join(*s, ",") }
+func (s *stringsFlag) Set(v string) error { *s = append(*s, v); return nil }
+
+// operate runs the operator commands: tenants, clients and keys.
+func operate(ctx context.Context, group string, args []string, env Env) error {
+	if len(args) == 0 {
+		fmt.Fprint(env.Stderr, usage)
+		return errUsage
+	}
+	sub, args := args[0], args[1:]
+	var (
+		c             config
+		hosts         stringsFlag
+		alg           string
+		name          string
+		audience      string
+		scopes        string
+		revokeCurrent bool
+	)
+	fs, err := c.parse(group+" "+sub, args, env, false, func(fs *flag.FlagSet) {
+		switch group + " " + sub {
+		case "tenants create":
+			fs.Var(&hosts, "host", "a host (host[:port]) that reaches the tenant; repeatable")
+			fs.StringVar(&alg, "alg", signet.DefaultAlgorithm, "signing algorithm: RS256 or ES256")
+		case "clients create":
+			fs.StringVar(&name, "name", "", "application name (required)")
+			fs.StringVar(&audience, "audience", "", "grant the client access to this API identifier")
+			fs.StringVar(&scopes, "scopes", "", "space-separated scopes to grant for --audience")
+		case "keys rotate":
+			fs.BoolVar(&revokeCurrent, "revoke-current", false, "revoke the key that was current in the same step")
+		}
+	})
+	if err != nil {
+		return err
+	}
+	log, err := c.logger(env.Stderr)
+	if err != nil {
+		return err
+	}
+	store, err := c.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	sealer, err := c.sealer(env, log)
+	if err != nil {
+		return err
+	}
+	public, err := c.publicURL(c.Addr)
+	if err != nil {
+		return err
+	}
+	ring := keyring.New(keyring.Config{Store: store, Sealer: sealer, Pool: keygen.NewPool(0), Scheme: public.Scheme})
+	out := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+	defer out.Flush()
+
+	switch group + " " + sub {
+	case "tenants create":
+		if fs.NArg() != 1 {
+			return errors.New("usage: signet tenants create NAME [--host HOST]...")
+		}
+		tname := fs.Arg(0)
+		if len(hosts) == 0 {
+			hosts = stringsFlag{tname + "." + public.Host}
+		}
+		t, err := ring.CreateTenant(ctx, tname, hosts, alg)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "created tenant %s\nissuer\t%s\njwks\t%s.well-known/jwks.json\n", t.Name, ring.Issuer(t.Hosts[0]), ring.Issuer(t.Hosts[0]))
+	case "tenants list":
+		ts, err := store.Tenants(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(out, "NAME\tALG\tHOSTS")
+		for _, t := range ts {
+			fmt.Fprintf(out, "%s\t%s\t%s\n", t.Name, t.Algorithm, strings.Join(t.Hosts, " "))
+		}
+	case "clients create":
+		if name == "" {
+			return errors.New("clients create: --name is required")
+		}
+		var sc []string
+		if scopes != "" {
+			sc = strings.Fields(scopes)
+		}
+		if audience == "" && len(sc) > 0 {
+			return errors.New("clients create: --scopes needs --audience")
+		}
+		cl, sec, err := createClient(ctx, store, c.Tenant, name, audience, sc)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "client_id\t%s\nclient_secret\t%s\n", cl.ClientID, sec)
+		fmt.Fprintln(out, "The secret is shown only now; store it safely.")
+	case "keys list":
+		ks, err := store.Keyset(ctx, c.Tenant)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(out, "KID\tALG\tSTATE\tCREATED\tCURRENT SINCE\tCURRENT UNTIL\tREVOKED")
+		for _, k := range ks.Sorted() {
+			fmt.Fprintf(out, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.KID, k.Algorithm, k.State,
+				stamp(k.CreatedAt), stamp(k.CurrentSince), stamp(k.CurrentUntil), stamp(k.RevokedAt))
+		}
+	case "keys rotate":
+		rot, err := ring.Rotate(ctx, c.Tenant, keyring.RotateOptions{RevokeCurrent: revokeCurrent, Actor: "cli"})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "current\t%s\nnext\t%s\n", rot.Current.KID, rot.Next.KID)
+		if revokeCurrent {
+			fmt.Fprintf(out, "revoked\t%s\n", rot.Previous.KID)
+		} else {
+			fmt.Fprintf(out, "previous\t%s\n", rot.Previous.KID)
+		}
+		if rot.Warning != "" {
+			fmt.Fprintf(out, "warning\t%s\n", rot.Warning)
+		}
+	case "keys revoke":
+		if fs.NArg() != 1 {
+			return errors.New("usage: signet keys revoke KID")
+		}
+		k, err := ring.Revoke(ctx, c.Tenant, fs.Arg(0), "cli")
+		if err != nil {
+			return errors.New(signet.ErrorMessage(err))
+		}
+		fmt.Fprintf(out, "revoked\t%s\n", k.KID)
+	default:
+		return fmt.Errorf("unknown command %q", group+" "+sub)
+	}
+	return nil
+}
+
+func stamp(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// createClient creates a machine-to-machine client in tenant and, if audience
+// is set, grants it scopes on that API. It returns the client and its secret,
+// which is not stored anywhere.
+func createClient(ctx context.Context, store signet.Store, tenant, name, audience string, scopes []string) (signet.Client, string, error) {
+	if audience != "" {
+		rs, err := store.ResourceServerByIdentifier(ctx, tenant, audience)
+		if err != nil {
+			return signet.Client{}, "", fmt.Errorf("api %s: %w", audience, err)
+		}
+		for _, s := range scopes {
+			if !slices.ContainsFunc(rs.Scopes, func(d signet.Scope) bool { return d.Value == s }) {
+				return signet.Client{}, "", fmt.Errorf("api %s does not define scope %q", audience, s)
+			}
+		}
+	}
+	now := time.Now().UTC()
+	sec, digest := secret.New()
+	cl := signet.Client{
+		Tenant: tenant, ClientID: secret.ID(32), Name: name, AppType: "non_interactive",
+		SecretHash: digest, GrantTypes: []string{"client_credentials"}, CreatedAt: now, UpdatedAt: now,
+	}
+	if err := store.CreateClient(ctx, cl); err != nil {
+		return signet.Client{}, "", err
+	}
+	if audience != "" {
+		g := signet.ClientGrant{Tenant: tenant, ID: "cgr_" + secret.ID(16), ClientID: cl.ClientID, Audience: audience,
+			Scope: scopes, CreatedAt: now, UpdatedAt: now}
+		if err := store.CreateClientGrant(ctx, g); err != nil {
+			return signet.Client{}, "", err
+		}
+	}
+	return cl, sec, nil
+}

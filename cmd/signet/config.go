@@ -1,0 +1,163 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/signet-auth/signet"
+	"github.com/signet-auth/signet/internal/seal"
+	"github.com/signet-auth/signet/internal/sqlite"
+)
+
+// errUsage means the flag package has already explained the problem.
+var errUsage = errors.New("usage")
+
+// config is every setting; each flag has a SIGNET_* environment equivalent.
+type config struct {
+	Addr       string
+	PublicURL  string
+	DataDir    string
+	Database   string
+	JWKSMaxAge time.Duration
+	LogFormat  string
+	LogLevel   string
+	TLSCert    string
+	TLSKey     string
+	Tenant     string
+}
+
+// flags registers the common flags on fs with defaults from env.
+func (c *config) flags(fs *flag.FlagSet, getenv func(string) string, server bool) {
+	str := func(p *string, name, def, help string) {
+		if v := getenv(envName(name)); v != "" {
+			def = v
+		}
+		fs.StringVar(p, name, def, help+" (env "+envName(name)+")")
+	}
+	str(&c.Addr, "addr", "127.0.0.1:8080", "address to listen on")
+	str(&c.PublicURL, "public-url", "", "public base URL of the default tenant (default http://localhost:<port of --addr>, https with --tls-cert)")
+	str(&c.DataDir, "data-dir", "./signet-data", "directory for the SQLite database, master key and admin credentials")
+	str(&c.Database, "database", "", "database DSN: a SQLite file path or sqlite:PATH (default <data-dir>/signet.db)")
+	str(&c.LogFormat, "log-format", "text", "log format: text or json")
+	str(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
+	if server {
+		maxAge := 5 * time.Minute
+		if v := getenv(envName("jwks-max-age")); v != "" {
+			if d, err := time.ParseDuration(v); err == nil {
+				maxAge = d
+			}
+		}
+		fs.DurationVar(&c.JWKSMaxAge, "jwks-max-age", maxAge, "Cache-Control max-age of the JWKS (env SIGNET_JWKS_MAX_AGE)")
+		str(&c.TLSCert, "tls-cert", "", "PEM certificate file: serve HTTPS")
+		str(&c.TLSKey, "tls-key", "", "PEM private key file for --tls-cert")
+	} else {
+		str(&c.Tenant, "tenant", "default", "tenant to act on")
+	}
+}
+
+func envName(flagName string) string {
+	return "SIGNET_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// parse parses args into c. It returns errUsage after printing help.
+func (c *config) parse(name string, args []string, env Env, server bool, extra func(fs *flag.FlagSet)) (*flag.FlagSet, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	c.flags(fs, env.Getenv, server)
+	if extra != nil {
+		extra(fs)
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, errUsage
+		}
+		return nil, errUsage
+	}
+	if c.TLSCert != "" && c.TLSKey == "" || c.TLSCert == "" && c.TLSKey != "" {
+		return nil, errors.New("--tls-cert and --tls-key go together")
+	}
+	return fs, nil
+}
+
+// publicURL returns the public base URL (no trailing slash) given the
+// address the server listens on.
+func (c *config) publicURL(listenAddr string) (*url.URL, error) {
+	raw := c.PublicURL
+	if raw == "" {
+		_, port, err := net.SplitHostPort(listenAddr)
+		if err != nil {
+			return nil, fmt.Errorf("--addr %q: %w", listenAddr, err)
+		}
+		scheme := "http"
+		if c.TLSCert != "" {
+			scheme = "https"
+		}
+		raw = scheme + "://localhost:" + port
+	}
+	u, err := url.Parse(strings.TrimSuffix(raw, "/"))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+		return nil, fmt.Errorf("--public-url %q: want http(s)://host[:port] with no path", raw)
+	}
+	u.Path = ""
+	u.Host = strings.ToLower(u.Host)
+	return u, nil
+}
+
+func (c *config) logger(w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: %w", c.LogLevel, err)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch c.LogFormat {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: want text or json", c.LogFormat)
+}
+
+// openStore opens the configured store.
+func (c *config) openStore(ctx context.Context) (signet.Store, error) {
+	dsn := c.Database
+	switch {
+	case dsn == "":
+		if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+			return nil, fmt.Errorf("data dir: %w", err)
+		}
+		dsn = filepath.Join(c.DataDir, "signet.db")
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		return nil, errors.New("--database: the PostgreSQL backend is not available yet; use a SQLite path")
+	case strings.HasPrefix(dsn, "sqlite:"):
+		dsn = strings.TrimPrefix(dsn, "sqlite:")
+	}
+	db, err := sqlite.Open(ctx, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	return db, nil
+}
+
+// sealer loads the master key from SIGNET_MASTER_KEY or <data-dir>/master.key
+// (created on first use).
+func (c *config) sealer(env Env, log *slog.Logger) (*seal.Sealer, error) {
+	key, created, err := seal.LoadKey(env.Getenv("SIGNET_MASTER_KEY"), filepath.Join(c.DataDir, "master.key"))
+	if err != nil {
+		return nil, fmt.Errorf("master key: %w", err)
+	}
+	if created && log != nil {
+		log.Info("master key created", "path", filepath.Join(c.DataDir, "master.key"))
+	}
+	return seal.New(key)
+}

@@ -1,0 +1,77 @@
+// Command signet is Signet's one binary: `signet serve` runs the server;
+// `signet tenants|clients|keys …` are operator commands on the same store.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := Main(ctx, os.Args[1:], Env{Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv})
+	stop()
+	os.Exit(code)
+}
+
+// Env is the program's environment, injectable for tests.
+type Env struct {
+	Stdout, Stderr io.Writer
+	Getenv         func(string) string
+	// Ready, if set, is called with the listening address once serve accepts connections.
+	Ready func(addr string)
+}
+
+const usage = `Usage: signet <command> [flags]
+
+Commands:
+  serve                         run the server
+  tenants create NAME [--host H]...   create a tenant (default host NAME.<public host>)
+  tenants list                  list tenants
+  clients create --name N [--audience A --scopes "s1 s2"]
+                                create a machine-to-machine application; prints its secret once
+  keys list                     list the tenant's signing keys
+  keys rotate [--revoke-current]
+                                rotate the tenant's signing key
+  keys revoke KID               revoke a previous signing key
+
+Every command takes --tenant (default "default"), --data-dir, --database and
+--public-url; run "signet <command> -h" for all flags.
+`
+
+// Main runs the program with args (without the program name) and returns its
+// exit code.
+func Main(ctx context.Context, args []string, env Env) int {
+	if env.Getenv == nil {
+		env.Getenv = func(string) string { return "" }
+	}
+	if len(args) == 0 {
+		fmt.Fprint(env.Stderr, usage)
+		return 2
+	}
+	var err error
+	switch cmd, rest := args[0], args[1:]; cmd {
+	case "serve":
+		err = serve(ctx, rest, env)
+	case "tenants", "clients", "keys":
+		err = operate(ctx, cmd, rest, env)
+	case "help", "-h", "--help":
+		fmt.Fprint(env.Stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(env.Stderr, "signet: unknown command %q\n\n%s", cmd, usage)
+		return 2
+	}
+	if err != nil {
+		if err == errUsage {
+			return 2
+		}
+		fmt.Fprintf(env.Stderr, "signet: %v\n", err)
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,153 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/signet-auth/signet"
+	"github.com/signet-auth/signet/internal/keygen"
+	"github.com/signet-auth/signet/internal/keyring"
+	"github.com/signet-auth/signet/internal/mgmt"
+	"github.com/signet-auth/signet/internal/oauth"
+	"github.com/signet-auth/signet/internal/server"
+)
+
+// credentialsFile is where the first start writes the admin client's credentials.
+const credentialsFile = "admin-credentials.json"
+
+// credentials is the content of admin-credentials.json.
+type credentials struct {
+	ClientID     string `json:"client_id"`
+	ClientSecret string `json:"client_secret"`
+	TokenURL     string `json:"token_url"`
+	Audience     string `json:"audience"`
+}
+
+func serve(ctx context.Context, args []string, env Env) error {
+	var c config
+	if _, err := c.parse("serve", args, env, true, nil); err != nil {
+		return err
+	}
+	log, err := c.logger(env.Stderr)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", c.Addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	defer ln.Close()
+	public, err := c.publicURL(ln.Addr().String())
+	if err != nil {
+		return err
+	}
+	store, err := c.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	sealer, err := c.sealer(env, log)
+	if err != nil {
+		return err
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	defer wg.Wait() // background loops stop before the store closes
+	defer cancel()
+
+	pool := keygen.NewPool(2)
+	wg.Go(func() { pool.Run(ctx) })
+	ring := keyring.New(keyring.Config{Store: store, Sealer: sealer, Pool: pool, Scheme: public.Scheme, Logger: log})
+	if err := bootstrap(ctx, &c, store, ring, public.Host, ln.Addr().String(), log); err != nil {
+		return err
+	}
+	if err := ring.Load(ctx); err != nil {
+		return err
+	}
+	wg.Go(func() { ring.Run(ctx) })
+
+	srv := server.New(server.Config{
+		Ring: ring,
+		Handlers: []server.Registrar{
+			oauth.New(oauth.Config{Ring: ring, Store: store, JWKSMaxAge: c.JWKSMaxAge, Logger: log}),
+			mgmt.New(mgmt.Config{Ring: ring, Store: store, Logger: log}),
+		},
+		Ready: func(ctx context.Context) error {
+			_, err := store.Tenants(ctx)
+			return err
+		},
+		TLSCert: c.TLSCert,
+		TLSKey:  c.TLSKey,
+		Logger:  log,
+	})
+	log.Info("signet serving", "addr", ln.Addr().String(), "public_url", public.String(), "tls", c.TLSCert != "")
+	if env.Ready != nil {
+		env.Ready(ln.Addr().String())
+	}
+	err = srv.Serve(ctx, ln)
+	log.Info("signet stopped")
+	return err
+}
+
+// bootstrap creates, on the first start, tenant "default" owning the public
+// host and 127.0.0.1:<port>, and an administrative machine client granted
+// every Management API scope, whose credentials it writes once to
+// <data-dir>/admin-credentials.json (0600). It does nothing if any tenant exists.
+func bootstrap(ctx context.Context, c *config, store signet.Store, ring *keyring.Ring, publicHost, listenAddr string, log *slog.Logger) error {
+	ts, err := store.Tenants(ctx)
+	if err != nil {
+		return fmt.Errorf("bootstrap: %w", err)
+	}
+	if len(ts) > 0 {
+		return nil
+	}
+	hosts := []string{publicHost}
+	if _, port, err := net.SplitHostPort(listenAddr); err == nil {
+		if loop := "127.0.0.1:" + port; loop != publicHost {
+			hosts = append(hosts, loop)
+		}
+	}
+	if _, err := ring.CreateTenant(ctx, "default", hosts, ""); err != nil {
+		return fmt.Errorf("bootstrap: %w", err)
+	}
+	scopes := make([]string, len(keyring.ManagementScopes))
+	for i, s := range keyring.ManagementScopes {
+		scopes[i] = s.Value
+	}
+	audience := ring.Issuer(publicHost) + "api/v2/"
+	client, secret, err := createClient(ctx, store, "default", "Signet Admin", audience, scopes)
+	if err != nil {
+		return fmt.Errorf("bootstrap: %w", err)
+	}
+	creds := credentials{ClientID: client.ClientID, ClientSecret: secret, TokenURL: ring.Issuer(publicHost) + "oauth/token", Audience: audience}
+	b, _ := json.MarshalIndent(creds, "", "  ")
+	path := filepath.Join(c.DataDir, credentialsFile)
+	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+		return fmt.Errorf("bootstrap: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return fmt.Errorf("bootstrap: %s exists but the database is empty; remove it or point --data-dir elsewhere", path)
+	}
+	if err != nil {
+		return fmt.Errorf("bootstrap: %w", err)
+	}
+	if _, err := f.Write(append(b, '\n')); err != nil {
+		f.Close()
+		return fmt.Errorf("bootstrap: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("bootstrap: %w", err)
+	}
+	log.Info("bootstrapped tenant default", "hosts", hosts, "admin_client_id", client.ClientID, "credentials", path)
+	return nil
+}

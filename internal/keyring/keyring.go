@@ -1,0 +1,418 @@
+package keyring
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/signet-auth/signet"
+	"github.com/signet-auth/signet/internal/keygen"
+	"github.com/signet-auth/signet/internal/seal"
+	"github.com/signet-auth/signet/internal/secret"
+)
+
+// ManagementAPIName is the name of every tenant's built-in Management API resource server.
+const ManagementAPIName = "Auth0 Management API"
+
+// ManagementScopes are the scopes of the built-in Management API.
+var ManagementScopes = []signet.Scope{
+	{Value: "read:signing_keys", Description: "Read signing keys"},
+	{Value: "create:signing_keys", Description: "Create signing keys"},
+	{Value: "update:signing_keys", Description: "Update signing keys"},
+	{Value: "read:clients", Description: "Read clients"},
+	{Value: "create:clients", Description: "Create clients"},
+	{Value: "update:clients", Description: "Update clients"},
+	{Value: "delete:clients", Description: "Delete clients"},
+	{Value: "read:client_keys", Description: "Read client secrets"},
+	{Value: "read:resource_servers", Description: "Read resource servers"},
+	{Value: "create:resource_servers", Description: "Create resource servers"},
+	{Value: "update:resource_servers", Description: "Update resource servers"},
+	{Value: "delete:resource_servers", Description: "Delete resource servers"},
+	{Value: "read:client_grants", Description: "Read client grants"},
+	{Value: "create:client_grants", Description: "Create client grants"},
+	{Value: "update:client_grants", Description: "Update client grants"},
+	{Value: "delete:client_grants", Description: "Delete client grants"},
+}
+
+// Config configures a Ring.
+type Config struct {
+	Store  signet.Store
+	Sealer *seal.Sealer
+	// Pool supplies pre-generated keys; rotations take from it.
+	Pool *keygen.Pool
+	// Scheme is "http" or "https": the scheme of every issuer URL.
+	Scheme string
+	// Resync is how often every view is reloaded from the store as a safety
+	// net behind the change feed; 0 means one minute.
+	Resync time.Duration
+	// Now is the clock; nil means time.Now.
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// Ring holds the views of all tenants and performs key changes.
+type Ring struct {
+	cfg Config
+
+	mu    sync.RWMutex
+	views map[string]*View // by tenant name
+	hosts map[string]*View // by host (lower case, with port if any)
+
+	refreshMu sync.Mutex // serialises view rebuilds so a stale one never wins
+}
+
+// New returns a Ring with no views loaded; call Load, then Run.
+func New(cfg Config) *Ring {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Resync == 0 {
+		cfg.Resync = time.Minute
+	}
+	if cfg.Scheme == "" {
+		cfg.Scheme = "http"
+	}
+	return &Ring{cfg: cfg, views: map[string]*View{}, hosts: map[string]*View{}}
+}
+
+// Scheme returns the scheme of issuer URLs.
+func (r *Ring) Scheme() string { return r.cfg.Scheme }
+
+// Load builds the views of every stored tenant.
+func (r *Ring) Load(ctx context.Context) error {
+	ts, err := r.cfg.Store.Tenants(ctx)
+	if err != nil {
+		return fmt.Errorf("load tenants: %w", err)
+	}
+	for _, t := range ts {
+		if err := r.Refresh(ctx, t.Name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Run keeps the views current until ctx is done: it refreshes a tenant's view
+// on every change the store reports and reloads all views every Resync.
+func (r *Ring) Run(ctx context.Context) error {
+	go func() {
+		err := r.cfg.Store.Watch(ctx, func(tenant string) {
+			if err := r.Refresh(ctx, tenant); err != nil && ctx.Err() == nil {
+				r.cfg.Logger.Error("refresh view", "tenant", tenant, "err", err)
+			}
+		})
+		if err != nil && ctx.Err() == nil {
+			r.cfg.Logger.Error("watch store", "err", err)
+		}
+	}()
+	t := time.NewTicker(r.cfg.Resync)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			if err := r.Load(ctx); err != nil && ctx.Err() == nil {
+				r.cfg.Logger.Error("resync views", "err", err)
+			}
+		}
+	}
+}
+
+// Refresh reloads one tenant from the store and installs its new view.
+// Returns ErrTenantNotFound for an unknown tenant.
+func (r *Ring) Refresh(ctx context.Context, tenant string) error {
+	r.refreshMu.Lock()
+	defer r.refreshMu.Unlock()
+	t, err := r.cfg.Store.Tenant(ctx, tenant)
+	if err != nil {
+		return fmt.Errorf("refresh tenant %s: %w", tenant, err)
+	}
+	ks, err := r.cfg.Store.Keyset(ctx, tenant)
+	if err != nil {
+		return fmt.Errorf("refresh tenant %s: %w", tenant, err)
+	}
+	if old, ok := r.View(tenant); ok && sameKeys(old, t, ks) {
+		return nil
+	}
+	v, err := newView(t, ks, r.cfg.Sealer)
+	if err != nil {
+		return fmt.Errorf("refresh tenant %s: %w", tenant, err)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if old := r.views[tenant]; old != nil {
+		for _, h := range old.Tenant.Hosts {
+			delete(r.hosts, h)
+		}
+	}
+	r.views[tenant] = v
+	for _, h := range t.Hosts {
+		r.hosts[h] = v
+	}
+	return nil
+}
+
+// View returns the current view of a tenant.
+func (r *Ring) View(tenant string) (*View, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	v, ok := r.views[tenant]
+	return v, ok
+}
+
+// ViewByHost returns the view of the tenant that owns host (a Host header:
+// host or host:port, any case). A host that no tenant owns is not found: it
+// never falls back to a default tenant.
+func (r *Ring) ViewByHost(host string) (*View, bool) {
+	host = strings.ToLower(host)
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	v, ok := r.hosts[host]
+	return v, ok
+}
+
+// Views returns every tenant's view.
+func (r *Ring) Views() []*View {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	out := make([]*View, 0, len(r.views))
+	for _, v := range r.views {
+		out = append(out, v)
+	}
+	return out
+}
+
+// CreateTenant creates a tenant owning hosts, with a current and a next key
+// of algorithm alg ("" means RS256) and the built-in Management API resource
+// server, and installs its view.
+// Returns EINVALID for a bad name, host or algorithm, and ErrConflict if the
+// name or a host is taken.
+func (r *Ring) CreateTenant(ctx context.Context, name string, hosts []string, alg string) (signet.Tenant, error) {
+	if err := signet.ValidateTenantName(name); err != nil {
+		return signet.Tenant{}, err
+	}
+	if alg == "" {
+		alg = signet.DefaultAlgorithm
+	}
+	if len(hosts) == 0 {
+		return signet.Tenant{}, signet.Errorf(signet.EINVALID, "A tenant needs at least one host.")
+	}
+	for i, h := range hosts {
+		h = strings.ToLower(strings.TrimSpace(h))
+		if h == "" || strings.ContainsAny(h, "/ ?#@") {
+			return signet.Tenant{}, signet.Errorf(signet.EINVALID, "Invalid host %q.", hosts[i])
+		}
+		hosts[i] = h
+	}
+	now := r.cfg.Now().UTC()
+	t := signet.Tenant{Name: name, Hosts: hosts, Algorithm: alg, CreatedAt: now}
+	current, err := r.freshKey(ctx, t, now)
+	if err != nil {
+		return signet.Tenant{}, err
+	}
+	next, err := r.freshKey(ctx, t, now)
+	if err != nil {
+		return signet.Tenant{}, err
+	}
+	ks, err := signet.NewKeyset(name, now, current, next)
+	if err != nil {
+		return signet.Tenant{}, err
+	}
+	if err := r.cfg.Store.CreateTenant(ctx, t, ks); err != nil {
+		return signet.Tenant{}, fmt.Errorf("create tenant %s: %w", name, err)
+	}
+	rs := signet.ResourceServer{
+		Tenant:        name,
+		ID:            secret.ID(24),
+		Name:          ManagementAPIName,
+		Identifier:    r.Issuer(hosts[0]) + "api/v2/",
+		Scopes:        ManagementScopes,
+		SigningAlg:    alg,
+		TokenLifetime: 86400,
+		System:        true,
+		CreatedAt:     now,
+		UpdatedAt:     now,
+	}
+	if err := r.cfg.Store.CreateResourceServer(ctx, rs); err != nil {
+		return signet.Tenant{}, fmt.Errorf("create tenant %s: management api: %w", name, err)
+	}
+	if err := r.Refresh(ctx, name); err != nil {
+		return signet.Tenant{}, err
+	}
+	r.cfg.Logger.Info("tenant created", "tenant", name, "hosts", hosts, "alg", alg)
+	return t, nil
+}
+
+// Issuer returns the issuer URL of a tenant host: scheme://host/.
+func (r *Ring) Issuer(host string) string { return r.cfg.Scheme + "://" + host + "/" }
+
+// freshKey takes a pre-generated key from the pool and wraps it as a sealed
+// key of tenant t.
+func (r *Ring) freshKey(ctx context.Context, t signet.Tenant, now time.Time) (signet.Key, error) {
+	signer, err := r.cfg.Pool.Get(ctx, t.Algorithm)
+	if err != nil {
+		return signet.Key{}, fmt.Errorf("new key for tenant %s: %w", t.Name, err)
+	}
+	k, err := keygen.NewKey(signer, t.Algorithm, hostname(t.Hosts[0]), t.Name, now, r.cfg.Sealer)
+	if err != nil {
+		return signet.Key{}, fmt.Errorf("new key for tenant %s: %w", t.Name, err)
+	}
+	return k, nil
+}
+
+// hostname strips a port from host.
+func hostname(host string) string {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		return h
+	}
+	return host
+}
+
+// RotateOptions qualify a rotation.
+type RotateOptions struct {
+	// RevokeCurrent revokes the key that was current in the same transaction.
+	RevokeCurrent bool
+	// Actor is who asks: a client_id, "cli" or "system".
+	Actor string
+	// IdempotencyKey, if set, makes a retried rotation return the first
+	// rotation's result instead of rotating again.
+	IdempotencyKey string
+}
+
+// Rotation is the result of Ring.Rotate.
+type Rotation struct {
+	signet.Rotation
+	// Replayed is true when the result is that of an earlier request with the
+	// same idempotency key; nothing was rotated now.
+	Replayed bool
+	// Warning is set when the promoted next key had been published for less
+	// than the tenant's minimum next-key age (clients may not have cached it).
+	Warning string
+}
+
+// Rotate promotes the tenant's next key, moves the current key to previous
+// (revoked too with RevokeCurrent) and publishes a fresh next key, in one
+// transaction. The fresh key is generated before the transaction.
+// Returns ErrTenantNotFound for an unknown tenant.
+func (r *Ring) Rotate(ctx context.Context, tenant string, opt RotateOptions) (Rotation, error) {
+	if opt.IdempotencyKey != "" {
+		if rot, ok, err := r.replay(ctx, tenant, opt.IdempotencyKey); err != nil || ok {
+			return rot, err
+		}
+	}
+	t, err := r.cfg.Store.Tenant(ctx, tenant)
+	if err != nil {
+		return Rotation{}, fmt.Errorf("rotate tenant %s: %w", tenant, err)
+	}
+	fresh, err := r.freshKey(ctx, t, r.cfg.Now().UTC())
+	if err != nil {
+		return Rotation{}, err
+	}
+	var out Rotation
+	_, err = r.cfg.Store.UpdateKeyset(ctx, tenant, func(ks *signet.Keyset) error {
+		now := r.cfg.Now().UTC()
+		var rot signet.Rotation
+		var err error
+		if opt.RevokeCurrent {
+			rot, err = ks.RotateAndRevoke(now, fresh)
+		} else {
+			rot, err = ks.Rotate(now, fresh)
+		}
+		if err != nil {
+			return err
+		}
+		out = Rotation{Rotation: rot}
+		if min := t.Policy.MinNextAge; min > 0 && rot.NextAge < min {
+			out.Warning = fmt.Sprintf("The promoted key had been published for %s, less than the minimum next-key age %s: clients that cache the JWKS may not know it yet.", rot.NextAge.Round(time.Second), min)
+		}
+		for i := range ks.Events {
+			e := &ks.Events[i]
+			e.Actor = opt.Actor
+			if e.Type == signet.EventKeyRotated {
+				e.IdempotencyKey = opt.IdempotencyKey
+				if out.Warning != "" {
+					e.Data["warning"] = out.Warning
+				}
+				if opt.RevokeCurrent {
+					e.Data["revoked_kid"] = rot.Previous.KID
+				}
+			}
+		}
+		return nil
+	})
+	if opt.IdempotencyKey != "" && errors.Is(err, signet.ErrConflict) {
+		// A concurrent request with the same key won; answer with its result.
+		if rot, ok, rerr := r.replay(ctx, tenant, opt.IdempotencyKey); rerr == nil && ok {
+			return rot, nil
+		}
+	}
+	if err != nil {
+		return Rotation{}, fmt.Errorf("rotate tenant %s: %w", tenant, err)
+	}
+	if err := r.Refresh(ctx, tenant); err != nil {
+		return Rotation{}, err
+	}
+	r.cfg.Logger.Info("signing key rotated", "tenant", tenant, "actor", opt.Actor,
+		"current", out.Current, "next", out.Next, "revoked_previous", opt.RevokeCurrent)
+	return out, nil
+}
+
+// replay looks up an earlier rotation made with idempotency key key.
+func (r *Ring) replay(ctx context.Context, tenant, key string) (Rotation, bool, error) {
+	evs, err := r.cfg.Store.Events(ctx, tenant, signet.EventFilter{IdempotencyKey: key, Limit: 1})
+	if err != nil {
+		return Rotation{}, false, fmt.Errorf("rotate tenant %s: %w", tenant, err)
+	}
+	if len(evs) == 0 {
+		return Rotation{}, false, nil
+	}
+	ks, err := r.cfg.Store.Keyset(ctx, tenant)
+	if err != nil {
+		return Rotation{}, false, fmt.Errorf("rotate tenant %s: %w", tenant, err)
+	}
+	e := evs[0]
+	var rot Rotation
+	rot.Replayed = true
+	rot.Warning = e.Data["warning"]
+	if rot.Current, err = ks.Key(e.KID); err != nil {
+		return Rotation{}, false, fmt.Errorf("rotate tenant %s: replay: %w", tenant, err)
+	}
+	rot.Previous, _ = ks.Key(e.Data["previous_kid"])
+	rot.Next, _ = ks.Key(e.Data["next_kid"])
+	return rot, true, nil
+}
+
+// Revoke revokes a previous key of the tenant.
+// Returns ErrTenantNotFound, ErrKeyNotFound, ErrRevokeCurrent, ErrRevokeNext
+// or ErrAlreadyRevoked.
+func (r *Ring) Revoke(ctx context.Context, tenant, kid, actor string) (signet.Key, error) {
+	var out signet.Key
+	_, err := r.cfg.Store.UpdateKeyset(ctx, tenant, func(ks *signet.Keyset) error {
+		k, err := ks.Revoke(r.cfg.Now().UTC(), kid)
+		if err != nil {
+			return err
+		}
+		out = k
+		for i := range ks.Events {
+			ks.Events[i].Actor = actor
+		}
+		return nil
+	})
+	if err != nil {
+		return signet.Key{}, fmt.Errorf("revoke key %s of tenant %s: %w", kid, tenant, err)
+	}
+	if err := r.Refresh(ctx, tenant); err != nil {
+		return signet.Key{}, err
+	}
+	r.cfg.Logger.Info("signing key revoked", "tenant", tenant, "actor", actor, "key", out)
+	return out, nil
+}

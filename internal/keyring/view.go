@@ -1,0 +1,115 @@
+package keyring
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/go-jose/go-jose/v4"
+
+	"github.com/signet-auth/signet"
+	"github.com/signet-auth/signet/internal/keygen"
+	"github.com/signet-auth/signet/internal/seal"
+	"github.com/signet-auth/signet/internal/token"
+)
+
+// View is an immutable snapshot of one tenant: what every request needs,
+// computed once per keyset change. Replace, never mutate.
+type View struct {
+	Tenant signet.Tenant
+	// Keyset is the tenant's keys.
+	Keyset signet.Keyset
+	// Current is the key that signs.
+	Current signet.Key
+	// Signer signs tokens with the current key.
+	Signer *token.Signer
+	// JWKS is the JSON Web Key Set of the published keys, and ETag its strong
+	// entity tag (quoted).
+	JWKS []byte
+	ETag string
+
+	verify  map[string]token.VerifyKey
+	version string
+}
+
+// VerifyKey returns the public key with the given kid if tokens signed by it
+// are accepted (the key is not revoked).
+func (v *View) VerifyKey(kid string) (token.VerifyKey, bool) {
+	k, ok := v.verify[kid]
+	return k, ok
+}
+
+// Issuers returns the tenant's issuer URLs, one per host, primary first.
+func (r *Ring) Issuers(v *View) []string {
+	out := make([]string, len(v.Tenant.Hosts))
+	for i, h := range v.Tenant.Hosts {
+		out[i] = r.Issuer(h)
+	}
+	return out
+}
+
+func newView(t signet.Tenant, ks signet.Keyset, s *seal.Sealer) (*View, error) {
+	if err := ks.Validate(); err != nil {
+		return nil, err
+	}
+	v := &View{Tenant: t, Keyset: ks, Current: ks.Current(), verify: map[string]token.VerifyKey{}, version: version(t, ks)}
+	priv, err := keygen.Open(v.Current, t.Name, s)
+	if err != nil {
+		return nil, fmt.Errorf("open current key %s: %w", v.Current.KID, err)
+	}
+	if v.Signer, err = token.NewSigner(priv, v.Current.Algorithm, v.Current.KID); err != nil {
+		return nil, err
+	}
+	var set jose.JSONWebKeySet
+	for _, k := range ks.Published() {
+		jwk, err := keygen.JWK(k)
+		if err != nil {
+			return nil, fmt.Errorf("key %s: %w", k.KID, err)
+		}
+		set.Keys = append(set.Keys, jwk)
+		v.verify[k.KID] = token.VerifyKey{Key: jwk.Key, Algorithm: k.Algorithm}
+	}
+	if v.JWKS, err = json.Marshal(set); err != nil {
+		return nil, fmt.Errorf("marshal jwks: %w", err)
+	}
+	sum := sha256.Sum256(v.JWKS)
+	v.ETag = `"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`
+	return v, nil
+}
+
+// version summarises what a view depends on, so an unchanged tenant is not rebuilt.
+func version(t signet.Tenant, ks signet.Keyset) string {
+	var b strings.Builder
+	b.WriteString(strings.Join(t.Hosts, ","))
+	for _, k := range ks.Keys {
+		fmt.Fprintf(&b, "|%s:%s:%d:%d", k.KID, k.State, k.CurrentUntil.UnixNano(), k.RevokedAt.UnixNano())
+	}
+	return b.String()
+}
+
+func sameKeys(old *View, t signet.Tenant, ks signet.Keyset) bool {
+	return old.version == version(t, ks)
+}
+
+type viewKey struct{}
+
+// Request is what the tenant middleware resolves for each request.
+type Request struct {
+	View *View
+	// Issuer is the issuer URL of the host the request came to.
+	Issuer string
+}
+
+// WithRequest returns ctx carrying the resolved tenant of a request.
+func WithRequest(ctx context.Context, req Request) context.Context {
+	return context.WithValue(ctx, viewKey{}, req)
+}
+
+// FromContext returns the resolved tenant of a request, if any.
+func FromContext(ctx context.Context) (Request, bool) {
+	req, ok := ctx.Value(viewKey{}).(Request)
+	return req, ok
+}

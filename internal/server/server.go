@@ -1,0 +1,172 @@
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/signet-auth/signet/internal/keyring"
+)
+
+// Registrar is a set of handlers that mounts itself on a mux.
+type Registrar interface {
+	Register(mux *http.ServeMux)
+}
+
+// Config configures a Server.
+type Config struct {
+	Ring *keyring.Ring
+	// Handlers are mounted on the tenant mux: every request they see has a
+	// resolved tenant (keyring.FromContext).
+	Handlers []Registrar
+	// Ready reports whether the server can take traffic (for /readyz); nil means always.
+	Ready func(ctx context.Context) error
+	// TLSCert and TLSKey, if both set, make the server speak HTTPS.
+	TLSCert, TLSKey string
+	Logger          *slog.Logger
+}
+
+// Server is Signet's HTTP server.
+type Server struct {
+	cfg     Config
+	tenants *http.ServeMux
+	handler http.Handler
+}
+
+// New returns a Server with every handler mounted.
+func New(cfg Config) *Server {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{cfg: cfg, tenants: http.NewServeMux()}
+	for _, h := range cfg.Handlers {
+		h.Register(s.tenants)
+	}
+	ops := http.NewServeMux()
+	ops.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Write([]byte("ok\n"))
+	})
+	ops.HandleFunc("GET /readyz", s.readyz)
+	ops.Handle("/", http.HandlerFunc(s.serveTenant))
+	s.handler = s.logRequests(ops)
+	return s
+}
+
+// Handler returns the server's root handler.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Ready != nil {
+		if err := s.cfg.Ready(r.Context()); err != nil {
+			s.cfg.Logger.Warn("not ready", "err", err)
+			http.Error(w, "not ready\n", http.StatusServiceUnavailable)
+			return
+		}
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Write([]byte("ok\n"))
+}
+
+// serveTenant resolves the tenant from the Host header. A host that no tenant
+// owns gets 404: never a default tenant.
+func (s *Server) serveTenant(w http.ResponseWriter, r *http.Request) {
+	host := strings.ToLower(r.Host)
+	v, ok := s.cfg.Ring.ViewByHost(host)
+	if !ok {
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.WriteHeader(http.StatusNotFound)
+		fmt.Fprintf(w, `{"statusCode":404,"error":"Not Found","message":"No tenant serves this host."}`)
+		return
+	}
+	ctx := keyring.WithRequest(r.Context(), keyring.Request{View: v, Issuer: s.cfg.Ring.Issuer(host)})
+	s.tenants.ServeHTTP(w, r.WithContext(ctx))
+}
+
+// statusWriter records the status code of a response.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// logRequests logs one line per request: never headers or bodies, which can
+// carry credentials.
+func (s *Server) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r)
+		if sw.status == 0 {
+			sw.status = http.StatusOK
+		}
+		s.cfg.Logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
+			slog.String("method", r.Method),
+			slog.String("host", r.Host),
+			slog.String("path", r.URL.Path),
+			slog.Int("status", sw.status),
+			slog.Duration("duration", time.Since(start)),
+		)
+	})
+}
+
+// Serve serves on ln until ctx is done, then shuts down gracefully, waiting
+// up to 10 seconds for requests in flight.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.cfg.Logger.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	if s.cfg.TLSCert != "" || s.cfg.TLSKey != "" {
+		cert, err := tls.LoadX509KeyPair(s.cfg.TLSCert, s.cfg.TLSKey)
+		if err != nil {
+			return fmt.Errorf("load tls certificate: %w", err)
+		}
+		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		ln = tls.NewListener(ln, srv.TLSConfig)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	return nil
+}
