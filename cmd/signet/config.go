@@ -29,6 +29,7 @@ type config struct {
 	DataDir    string
 	Database   string
 	JWKSMaxAge time.Duration
+	Resync     time.Duration
 	LogFormat  string
 	LogLevel   string
 	TLSCert    string
@@ -36,33 +37,37 @@ type config struct {
 	Tenant     string
 }
 
-// flags registers the common flags on fs with defaults from env.
-func (c *config) flags(fs *flag.FlagSet, getenv func(string) string, server bool) {
-	str := func(p *string, name, def, help string) {
-		if v := getenv(envName(name)); v != "" {
-			def = v
-		}
-		fs.StringVar(p, name, def, help+" (env "+envName(name)+")")
-	}
-	str(&c.Addr, "addr", "127.0.0.1:8080", "address to listen on")
-	str(&c.PublicURL, "public-url", "", "public base URL of the default tenant (default http://localhost:<port of --addr>, https with --tls-cert)")
-	str(&c.DataDir, "data-dir", "./signet-data", "directory for the SQLite database, master key and admin credentials")
-	str(&c.Database, "database", "", "database DSN: a SQLite file path or sqlite:PATH (default <data-dir>/signet.db)")
-	str(&c.LogFormat, "log-format", "text", "log format: text or json")
-	str(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
+// flags registers the common flags on fs; serve adds the server's flags.
+func (c *config) flags(fs *flag.FlagSet, server bool) {
+	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "address to listen on")
+	fs.StringVar(&c.PublicURL, "public-url", "", "public base URL of the default tenant (default http://localhost:<port of --addr>, https with --tls-cert)")
+	fs.StringVar(&c.DataDir, "data-dir", "./signet-data", "directory for the SQLite database, master key and admin credentials")
+	fs.StringVar(&c.Database, "database", "", "database DSN: a SQLite file path or sqlite:PATH (default <data-dir>/signet.db)")
+	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
+	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
 	if server {
-		maxAge := 5 * time.Minute
-		if v := getenv(envName("jwks-max-age")); v != "" {
-			if d, err := time.ParseDuration(v); err == nil {
-				maxAge = d
+		fs.DurationVar(&c.JWKSMaxAge, "jwks-max-age", 5*time.Minute, "Cache-Control max-age of the JWKS")
+		fs.DurationVar(&c.Resync, "resync", 10*time.Second, "how often every tenant is reloaded from the database, picking up changes made by the CLI")
+		fs.StringVar(&c.TLSCert, "tls-cert", "", "PEM certificate file: serve HTTPS")
+		fs.StringVar(&c.TLSKey, "tls-key", "", "PEM private key file for --tls-cert")
+	} else {
+		fs.StringVar(&c.Tenant, "tenant", "default", "tenant to act on")
+	}
+	fs.VisitAll(func(f *flag.Flag) { f.Usage += " (env " + envName(f.Name) + ")" })
+}
+
+// applyEnv sets every flag that has a SIGNET_* variable in the environment;
+// flags given on the command line override it afterwards.
+func applyEnv(fs *flag.FlagSet, getenv func(string) string) error {
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		if v := getenv(envName(f.Name)); v != "" && err == nil {
+			if serr := fs.Set(f.Name, v); serr != nil {
+				err = fmt.Errorf("%s=%q: %w", envName(f.Name), v, serr)
 			}
 		}
-		fs.DurationVar(&c.JWKSMaxAge, "jwks-max-age", maxAge, "Cache-Control max-age of the JWKS (env SIGNET_JWKS_MAX_AGE)")
-		str(&c.TLSCert, "tls-cert", "", "PEM certificate file: serve HTTPS")
-		str(&c.TLSKey, "tls-key", "", "PEM private key file for --tls-cert")
-	} else {
-		str(&c.Tenant, "tenant", "default", "tenant to act on")
-	}
+	})
+	return err
 }
 
 func envName(flagName string) string {
@@ -73,14 +78,14 @@ func envName(flagName string) string {
 func (c *config) parse(name string, args []string, env Env, server bool, extra func(fs *flag.FlagSet)) (*flag.FlagSet, error) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
-	c.flags(fs, env.Getenv, server)
+	c.flags(fs, server)
+	if err := applyEnv(fs, env.Getenv); err != nil {
+		return nil, err
+	}
 	if extra != nil {
 		extra(fs)
 	}
 	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil, errUsage
-		}
 		return nil, errUsage
 	}
 	if c.TLSCert != "" && c.TLSKey == "" || c.TLSCert == "" && c.TLSKey != "" {
