@@ -1,0 +1,4 @@
+package keygen
+
+// NewSerial exposes newSerial to the external tests.
+var NewSerial = newSerial
