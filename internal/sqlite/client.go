@@ -1,0 +1,186 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/signet-auth/signet"
+)
+
+// errClientNotFound is the error for a missing client.
+func errClientNotFound() error { return signet.Errorf(signet.ENOTFOUND, "Client not found.") }
+
+// CreateClient stores a new client as given (the caller sets its timestamps).
+// Returns ErrConflict if the tenant already has a client with its id, and
+// ErrTenantNotFound if the tenant does not exist.
+func (db *DB) CreateClient(ctx context.Context, c signet.Client) error {
+	err := db.inWrite(ctx, func(tx *sql.Tx) error {
+		ts, err := times(c.CreatedAt, c.UpdatedAt)
+		if err != nil {
+			return err
+		}
+		grantTypes, err := json.Marshal(nonNil(c.GrantTypes))
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO clients (tenant, client_id, name, description, app_type,
+			secret_hash, grant_types, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			c.Tenant, c.ClientID, c.Name, c.Description, c.AppType, c.SecretHash, string(grantTypes), ts[0], ts[1])
+		switch {
+		case isForeignKey(err):
+			return signet.ErrTenantNotFound
+		case isConstraint(err):
+			return signet.Errorf(signet.ECONFLICT, "A client with id %q already exists.", c.ClientID)
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("create client %s: %w", c.ClientID, err)
+	}
+	return nil
+}
+
+// Client returns one client.
+// Returns an error matching ErrNotFound if the tenant has no such client.
+func (db *DB) Client(ctx context.Context, tenant, clientID string) (signet.Client, error) {
+	c, err := getClient(ctx, db.read, tenant, clientID)
+	if err != nil {
+		return signet.Client{}, fmt.Errorf("client %s: %w", clientID, err)
+	}
+	return c, nil
+}
+
+// Clients returns a tenant's clients ordered by creation.
+func (db *DB) Clients(ctx context.Context, tenant string) ([]signet.Client, error) {
+	cs, err := queryClients(ctx, db.read, `WHERE tenant = ?`, tenant)
+	if err != nil {
+		return nil, fmt.Errorf("clients: %w", err)
+	}
+	return cs, nil
+}
+
+// UpdateClient applies fn to a client in one transaction and stores the
+// result as given; fn cannot change the tenant or the client id.
+// Returns fn's error as it is (nothing changes), and an error matching
+// ErrNotFound if the tenant has no such client.
+func (db *DB) UpdateClient(ctx context.Context, tenant, clientID string, fn func(*signet.Client) error) (signet.Client, error) {
+	var (
+		c       signet.Client
+		userErr error
+	)
+	err := db.inWrite(ctx, func(tx *sql.Tx) error {
+		var err error
+		if c, err = getClient(ctx, tx, tenant, clientID); err != nil {
+			return err
+		}
+		if err := fn(&c); err != nil {
+			userErr = err
+			return err
+		}
+		c.Tenant, c.ClientID = tenant, clientID
+		ts, err := times(c.CreatedAt, c.UpdatedAt)
+		if err != nil {
+			return err
+		}
+		grantTypes, err := json.Marshal(nonNil(c.GrantTypes))
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE clients SET name = ?, description = ?, app_type = ?,
+			secret_hash = ?, grant_types = ?, created_at = ?, updated_at = ?
+			WHERE tenant = ? AND client_id = ?`,
+			c.Name, c.Description, c.AppType, c.SecretHash, string(grantTypes), ts[0], ts[1], tenant, clientID)
+		return err
+	})
+	if userErr != nil {
+		return signet.Client{}, userErr
+	}
+	if err != nil {
+		return signet.Client{}, fmt.Errorf("update client %s: %w", clientID, err)
+	}
+	c.CreatedAt, c.UpdatedAt = utc(c.CreatedAt), utc(c.UpdatedAt)
+	return c, nil
+}
+
+// DeleteClient deletes a client and its grants.
+// Returns an error matching ErrNotFound if the tenant has no such client.
+func (db *DB) DeleteClient(ctx context.Context, tenant, clientID string) error {
+	err := db.inWrite(ctx, func(tx *sql.Tx) error {
+		if err := deleteOne(ctx, tx, errClientNotFound(),
+			`DELETE FROM clients WHERE tenant = ? AND client_id = ?`, tenant, clientID); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM client_grants WHERE tenant = ? AND client_id = ?`, tenant, clientID)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("delete client %s: %w", clientID, err)
+	}
+	return nil
+}
+
+func getClient(ctx context.Context, q querier, tenant, clientID string) (signet.Client, error) {
+	cs, err := queryClients(ctx, q, `WHERE tenant = ? AND client_id = ?`, tenant, clientID)
+	if err != nil {
+		return signet.Client{}, err
+	}
+	if len(cs) == 0 {
+		return signet.Client{}, errClientNotFound()
+	}
+	return cs[0], nil
+}
+
+func queryClients(ctx context.Context, q querier, where string, args ...any) ([]signet.Client, error) {
+	rows, err := q.QueryContext(ctx, `SELECT tenant, client_id, name, description, app_type, secret_hash,
+		grant_types, created_at, updated_at FROM clients `+where+` ORDER BY seq`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var cs []signet.Client
+	for rows.Next() {
+		var (
+			c                signet.Client
+			grantTypes       string
+			created, updated sql.NullInt64
+		)
+		if err := rows.Scan(&c.Tenant, &c.ClientID, &c.Name, &c.Description, &c.AppType, &c.SecretHash,
+			&grantTypes, &created, &updated); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal([]byte(grantTypes), &c.GrantTypes); err != nil {
+			return nil, fmt.Errorf("client %s: grant types: %w", c.ClientID, err)
+		}
+		c.CreatedAt, c.UpdatedAt = decodeTime(created), decodeTime(updated)
+		cs = append(cs, c)
+	}
+	return cs, errors.Join(rows.Err(), rows.Close())
+}
+
+// deleteOne runs a DELETE and returns notFound if it deleted no row.
+func deleteOne(ctx context.Context, tx *sql.Tx, notFound error, query string, args ...any) error {
+	res, err := tx.ExecContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return notFound
+	}
+	return nil
+}
+
+// nonNil returns s, or an empty slice if s is nil, so that it is stored as
+// the JSON array [] rather than null.
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}

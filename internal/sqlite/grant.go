@@ -1,0 +1,176 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/signet-auth/signet"
+)
+
+// errClientGrantNotFound is the error for a missing client grant.
+func errClientGrantNotFound() error {
+	return signet.Errorf(signet.ENOTFOUND, "Client grant not found.")
+}
+
+// CreateClientGrant stores a new grant as given (the caller sets its
+// timestamps). It does not check that the client or the audience exist.
+// Returns ErrConflict if the tenant already has a grant with its id or for
+// its client/audience pair, and ErrTenantNotFound if the tenant does not
+// exist.
+func (db *DB) CreateClientGrant(ctx context.Context, g signet.ClientGrant) error {
+	err := db.inWrite(ctx, func(tx *sql.Tx) error {
+		args, err := grantArgs(g)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO client_grants (client_id, audience, scope, created_at,
+			updated_at, tenant, id) VALUES (?, ?, ?, ?, ?, ?, ?)`, args...)
+		switch {
+		case isForeignKey(err):
+			return signet.ErrTenantNotFound
+		case isConstraint(err):
+			if _, err := getClientGrant(ctx, tx, g.Tenant, g.ID); err == nil {
+				return signet.Errorf(signet.ECONFLICT, "A client grant with id %q already exists.", g.ID)
+			}
+			return grantPairConflict(g)
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("create client grant %s: %w", g.ID, err)
+	}
+	return nil
+}
+
+func grantPairConflict(g signet.ClientGrant) error {
+	return signet.Errorf(signet.ECONFLICT, "A client grant for client %q and audience %q already exists.", g.ClientID, g.Audience)
+}
+
+// grantArgs are the columns of g in the order of the INSERT and UPDATE
+// statements: the updatable ones, then tenant and id.
+func grantArgs(g signet.ClientGrant) ([]any, error) {
+	ts, err := times(g.CreatedAt, g.UpdatedAt)
+	if err != nil {
+		return nil, err
+	}
+	scope, err := json.Marshal(nonNil(g.Scope))
+	if err != nil {
+		return nil, err
+	}
+	return []any{g.ClientID, g.Audience, string(scope), ts[0], ts[1], g.Tenant, g.ID}, nil
+}
+
+// ClientGrant returns one grant by id.
+// Returns an error matching ErrNotFound if the tenant has no such grant.
+func (db *DB) ClientGrant(ctx context.Context, tenant, id string) (signet.ClientGrant, error) {
+	g, err := getClientGrant(ctx, db.read, tenant, id)
+	if err != nil {
+		return signet.ClientGrant{}, fmt.Errorf("client grant %s: %w", id, err)
+	}
+	return g, nil
+}
+
+// ClientGrants returns a tenant's grants ordered by creation, filtered by f.
+func (db *DB) ClientGrants(ctx context.Context, tenant string, f signet.GrantFilter) ([]signet.ClientGrant, error) {
+	gs, err := queryClientGrants(ctx, db.read,
+		`WHERE tenant = ?1 AND (?2 = '' OR client_id = ?2) AND (?3 = '' OR audience = ?3)`,
+		tenant, f.ClientID, f.Audience)
+	if err != nil {
+		return nil, fmt.Errorf("client grants: %w", err)
+	}
+	return gs, nil
+}
+
+// UpdateClientGrant applies fn to a grant in one transaction and stores the
+// result as given; fn cannot change the tenant or the id.
+// Returns fn's error as it is (nothing changes), an error matching
+// ErrNotFound if the tenant has no such grant, and ErrConflict if the new
+// client/audience pair is taken.
+func (db *DB) UpdateClientGrant(ctx context.Context, tenant, id string, fn func(*signet.ClientGrant) error) (signet.ClientGrant, error) {
+	var (
+		g       signet.ClientGrant
+		userErr error
+	)
+	err := db.inWrite(ctx, func(tx *sql.Tx) error {
+		var err error
+		if g, err = getClientGrant(ctx, tx, tenant, id); err != nil {
+			return err
+		}
+		if err := fn(&g); err != nil {
+			userErr = err
+			return err
+		}
+		g.Tenant, g.ID = tenant, id
+		args, err := grantArgs(g)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE client_grants SET client_id = ?, audience = ?, scope = ?,
+			created_at = ?, updated_at = ? WHERE tenant = ? AND id = ?`, args...)
+		if isConstraint(err) {
+			return grantPairConflict(g)
+		}
+		return err
+	})
+	if userErr != nil {
+		return signet.ClientGrant{}, userErr
+	}
+	if err != nil {
+		return signet.ClientGrant{}, fmt.Errorf("update client grant %s: %w", id, err)
+	}
+	g.CreatedAt, g.UpdatedAt = utc(g.CreatedAt), utc(g.UpdatedAt)
+	return g, nil
+}
+
+// DeleteClientGrant deletes a grant.
+// Returns an error matching ErrNotFound if the tenant has no such grant.
+func (db *DB) DeleteClientGrant(ctx context.Context, tenant, id string) error {
+	err := db.inWrite(ctx, func(tx *sql.Tx) error {
+		return deleteOne(ctx, tx, errClientGrantNotFound(),
+			`DELETE FROM client_grants WHERE tenant = ? AND id = ?`, tenant, id)
+	})
+	if err != nil {
+		return fmt.Errorf("delete client grant %s: %w", id, err)
+	}
+	return nil
+}
+
+func getClientGrant(ctx context.Context, q querier, tenant, id string) (signet.ClientGrant, error) {
+	gs, err := queryClientGrants(ctx, q, `WHERE tenant = ? AND id = ?`, tenant, id)
+	if err != nil {
+		return signet.ClientGrant{}, err
+	}
+	if len(gs) == 0 {
+		return signet.ClientGrant{}, errClientGrantNotFound()
+	}
+	return gs[0], nil
+}
+
+func queryClientGrants(ctx context.Context, q querier, where string, args ...any) ([]signet.ClientGrant, error) {
+	rows, err := q.QueryContext(ctx, `SELECT tenant, id, client_id, audience, scope, created_at, updated_at
+		FROM client_grants `+where+` ORDER BY seq`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var gs []signet.ClientGrant
+	for rows.Next() {
+		var (
+			g                signet.ClientGrant
+			scope            string
+			created, updated sql.NullInt64
+		)
+		if err := rows.Scan(&g.Tenant, &g.ID, &g.ClientID, &g.Audience, &scope, &created, &updated); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal([]byte(scope), &g.Scope); err != nil {
+			return nil, fmt.Errorf("client grant %s: scope: %w", g.ID, err)
+		}
+		g.CreatedAt, g.UpdatedAt = decodeTime(created), decodeTime(updated)
+		gs = append(gs, g)
+	}
+	return gs, errors.Join(rows.Err(), rows.Close())
+}

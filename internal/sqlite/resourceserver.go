@@ -1,0 +1,210 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/signet-auth/signet"
+)
+
+// errResourceServerNotFound is the error for a missing resource server.
+func errResourceServerNotFound() error {
+	return signet.Errorf(signet.ENOTFOUND, "Resource server not found.")
+}
+
+// CreateResourceServer stores a new resource server as given (the caller
+// sets its timestamps).
+// Returns ErrConflict if the tenant already has a resource server with its id
+// or identifier, and ErrTenantNotFound if the tenant does not exist.
+func (db *DB) CreateResourceServer(ctx context.Context, rs signet.ResourceServer) error {
+	err := db.inWrite(ctx, func(tx *sql.Tx) error {
+		args, err := resourceServerArgs(rs)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO resource_servers (name, identifier, scopes, signing_alg,
+			token_lifetime, system, created_at, updated_at, tenant, id)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
+		switch {
+		case isForeignKey(err):
+			return signet.ErrTenantNotFound
+		case isConstraint(err):
+			return resourceServerConflict(ctx, tx, rs)
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("create resource server %s: %w", rs.ID, err)
+	}
+	return nil
+}
+
+// resourceServerConflict names the constraint rs violated.
+func resourceServerConflict(ctx context.Context, tx *sql.Tx, rs signet.ResourceServer) error {
+	if _, err := getResourceServer(ctx, tx, `WHERE tenant = ? AND id = ?`, rs.Tenant, rs.ID); err == nil {
+		return signet.Errorf(signet.ECONFLICT, "A resource server with id %q already exists.", rs.ID)
+	}
+	return signet.Errorf(signet.ECONFLICT, "A resource server with identifier %q already exists.", rs.Identifier)
+}
+
+// resourceServerArgs are the columns of rs in the order of the INSERT and
+// UPDATE statements: the updatable ones, then tenant and id.
+func resourceServerArgs(rs signet.ResourceServer) ([]any, error) {
+	ts, err := times(rs.CreatedAt, rs.UpdatedAt)
+	if err != nil {
+		return nil, err
+	}
+	scopes, err := json.Marshal(nonNil(rs.Scopes))
+	if err != nil {
+		return nil, err
+	}
+	return []any{rs.Name, rs.Identifier, string(scopes), rs.SigningAlg, rs.TokenLifetime, rs.System,
+		ts[0], ts[1], rs.Tenant, rs.ID}, nil
+}
+
+// ResourceServer returns one resource server by id.
+// Returns an error matching ErrNotFound if the tenant has none with that id.
+func (db *DB) ResourceServer(ctx context.Context, tenant, id string) (signet.ResourceServer, error) {
+	rs, err := getResourceServer(ctx, db.read, `WHERE tenant = ? AND id = ?`, tenant, id)
+	if err != nil {
+		return signet.ResourceServer{}, fmt.Errorf("resource server %s: %w", id, err)
+	}
+	return rs, nil
+}
+
+// ResourceServerByIdentifier returns one resource server by its audience.
+// Returns an error matching ErrNotFound if the tenant has none with that
+// identifier.
+func (db *DB) ResourceServerByIdentifier(ctx context.Context, tenant, identifier string) (signet.ResourceServer, error) {
+	rs, err := getResourceServer(ctx, db.read, `WHERE tenant = ? AND identifier = ?`, tenant, identifier)
+	if err != nil {
+		return signet.ResourceServer{}, fmt.Errorf("resource server %s: %w", identifier, err)
+	}
+	return rs, nil
+}
+
+// ResourceServers returns a tenant's resource servers ordered by creation.
+func (db *DB) ResourceServers(ctx context.Context, tenant string) ([]signet.ResourceServer, error) {
+	rss, err := queryResourceServers(ctx, db.read, `WHERE tenant = ?`, tenant)
+	if err != nil {
+		return nil, fmt.Errorf("resource servers: %w", err)
+	}
+	return rss, nil
+}
+
+// UpdateResourceServer applies fn to a resource server in one transaction and
+// stores the result as given; fn cannot change the tenant or the id. If fn
+// changes the identifier, the grants for the old audience move to the new one.
+// Returns fn's error as it is (nothing changes), an error matching
+// ErrNotFound if the tenant has no such resource server, and ErrConflict if
+// the new identifier is taken.
+func (db *DB) UpdateResourceServer(ctx context.Context, tenant, id string, fn func(*signet.ResourceServer) error) (signet.ResourceServer, error) {
+	var (
+		rs      signet.ResourceServer
+		userErr error
+	)
+	err := db.inWrite(ctx, func(tx *sql.Tx) error {
+		var err error
+		if rs, err = getResourceServer(ctx, tx, `WHERE tenant = ? AND id = ?`, tenant, id); err != nil {
+			return err
+		}
+		oldIdentifier := rs.Identifier
+		if err := fn(&rs); err != nil {
+			userErr = err
+			return err
+		}
+		rs.Tenant, rs.ID = tenant, id
+		args, err := resourceServerArgs(rs)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE resource_servers SET name = ?, identifier = ?, scopes = ?,
+			signing_alg = ?, token_lifetime = ?, system = ?, created_at = ?, updated_at = ?
+			WHERE tenant = ? AND id = ?`, args...)
+		if isConstraint(err) {
+			return signet.Errorf(signet.ECONFLICT, "A resource server with identifier %q already exists.", rs.Identifier)
+		} else if err != nil {
+			return err
+		}
+		if rs.Identifier == oldIdentifier {
+			return nil
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE client_grants SET audience = ? WHERE tenant = ? AND audience = ?`,
+			rs.Identifier, tenant, oldIdentifier)
+		if isConstraint(err) {
+			return signet.Errorf(signet.ECONFLICT, "A client grant for audience %q already exists.", rs.Identifier)
+		}
+		return err
+	})
+	if userErr != nil {
+		return signet.ResourceServer{}, userErr
+	}
+	if err != nil {
+		return signet.ResourceServer{}, fmt.Errorf("update resource server %s: %w", id, err)
+	}
+	rs.CreatedAt, rs.UpdatedAt = utc(rs.CreatedAt), utc(rs.UpdatedAt)
+	return rs, nil
+}
+
+// DeleteResourceServer deletes a resource server and the grants for its
+// audience.
+// Returns an error matching ErrNotFound if the tenant has no such resource
+// server.
+func (db *DB) DeleteResourceServer(ctx context.Context, tenant, id string) error {
+	err := db.inWrite(ctx, func(tx *sql.Tx) error {
+		rs, err := getResourceServer(ctx, tx, `WHERE tenant = ? AND id = ?`, tenant, id)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM resource_servers WHERE tenant = ? AND id = ?`, tenant, id); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM client_grants WHERE tenant = ? AND audience = ?`, tenant, rs.Identifier)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("delete resource server %s: %w", id, err)
+	}
+	return nil
+}
+
+func getResourceServer(ctx context.Context, q querier, where string, args ...any) (signet.ResourceServer, error) {
+	rss, err := queryResourceServers(ctx, q, where, args...)
+	if err != nil {
+		return signet.ResourceServer{}, err
+	}
+	if len(rss) == 0 {
+		return signet.ResourceServer{}, errResourceServerNotFound()
+	}
+	return rss[0], nil
+}
+
+func queryResourceServers(ctx context.Context, q querier, where string, args ...any) ([]signet.ResourceServer, error) {
+	rows, err := q.QueryContext(ctx, `SELECT tenant, id, name, identifier, scopes, signing_alg,
+		token_lifetime, system, created_at, updated_at FROM resource_servers `+where+` ORDER BY seq`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var rss []signet.ResourceServer
+	for rows.Next() {
+		var (
+			rs               signet.ResourceServer
+			scopes           string
+			created, updated sql.NullInt64
+		)
+		if err := rows.Scan(&rs.Tenant, &rs.ID, &rs.Name, &rs.Identifier, &scopes, &rs.SigningAlg,
+			&rs.TokenLifetime, &rs.System, &created, &updated); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal([]byte(scopes), &rs.Scopes); err != nil {
+			return nil, fmt.Errorf("resource server %s: scopes: %w", rs.ID, err)
+		}
+		rs.CreatedAt, rs.UpdatedAt = decodeTime(created), decodeTime(updated)
+		rss = append(rss, rs)
+	}
+	return rss, errors.Join(rows.Err(), rows.Close())
+}

@@ -1,0 +1,370 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"net/url"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/signet-auth/signet"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// BusyTimeout is how long a write waits for another process holding the
+// database's write lock before it fails.
+const BusyTimeout = 10 * time.Second
+
+// DB is a signet.Store on one SQLite file. Its methods are safe for
+// concurrent use.
+type DB struct {
+	read  *sql.DB // read-only connections, any number of readers (WAL)
+	write *sql.DB // one connection; transactions begin IMMEDIATE
+
+	hub hub
+}
+
+var _ signet.Store = (*DB)(nil)
+
+// Open opens (creating it if needed) the SQLite database at path and applies
+// any pending migrations. path is a file name; it may not contain '?'.
+// Returns an error if the file cannot be opened or a migration fails.
+func Open(ctx context.Context, path string) (*DB, error) {
+	if path == "" || strings.ContainsRune(path, '?') || strings.HasPrefix(path, ":memory:") {
+		return nil, fmt.Errorf("sqlite: open %q: need a file name without '?'", path)
+	}
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout("+strconv.FormatInt(BusyTimeout.Milliseconds(), 10)+")")
+	q.Add("_pragma", "foreign_keys(1)")
+	// FULL: a rotation that was answered must survive a power cut, or tokens
+	// signed by its new current key would stop verifying.
+	q.Add("_pragma", "synchronous(FULL)")
+
+	wq := cloneValues(q)
+	wq.Add("_pragma", "journal_mode(WAL)")
+	wq.Set("_txlock", "immediate")
+	write, err := sql.Open("sqlite", path+"?"+wq.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	write.SetMaxOpenConns(1)
+	write.SetMaxIdleConns(1)
+	write.SetConnMaxLifetime(0)
+	write.SetConnMaxIdleTime(0)
+
+	db := &DB{write: write}
+	// The write connection goes first: it creates the file and switches it to
+	// WAL, which read-only connections cannot do.
+	if err := db.migrate(ctx); err != nil {
+		write.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+
+	rq := cloneValues(q)
+	rq.Add("_pragma", "query_only(1)")
+	read, err := sql.Open("sqlite", path+"?"+rq.Encode())
+	if err != nil {
+		write.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	n := max(4, runtime.GOMAXPROCS(0))
+	read.SetMaxOpenConns(n)
+	read.SetMaxIdleConns(n)
+	if err := read.PingContext(ctx); err != nil {
+		read.Close()
+		write.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	db.read = read
+	return db, nil
+}
+
+func cloneValues(v url.Values) url.Values {
+	out := make(url.Values, len(v))
+	for k, vs := range v {
+		out[k] = slices.Clone(vs)
+	}
+	return out
+}
+
+// Close ends every Watch and closes the database.
+func (db *DB) Close() error {
+	db.hub.close()
+	return errors.Join(db.read.Close(), db.write.Close())
+}
+
+// migrate applies, in name order and each in its own transaction, the
+// embedded migrations not yet recorded in schema_migrations.
+func (db *DB) migrate(ctx context.Context) error {
+	if _, err := db.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		name       TEXT    NOT NULL PRIMARY KEY,
+		applied_at INTEGER NOT NULL
+	) STRICT`); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		err := db.inWrite(ctx, func(tx *sql.Tx) error {
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE name = ?`, name).Scan(&n); err != nil {
+				return err
+			}
+			if n > 0 {
+				return nil
+			}
+			body, err := migrations.ReadFile(name)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+				return err
+			}
+			_, err = tx.ExecContext(ctx, `INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)`, name, time.Now().UnixNano())
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("migrate %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// inWrite runs fn in a write transaction (BEGIN IMMEDIATE on the one write
+// connection) and commits it if fn returns nil.
+func (db *DB) inWrite(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// inRead runs fn in a read transaction, so that its queries see one snapshot.
+func (db *DB) inRead(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// isConstraint reports whether err is an SQLite constraint violation.
+func isConstraint(err error) bool {
+	var e *sqlite.Error
+	return errors.As(err, &e) && e.Code()&0xff == sqlite3.SQLITE_CONSTRAINT
+}
+
+// isForeignKey reports whether err is an SQLite foreign key violation.
+func isForeignKey(err error) bool {
+	var e *sqlite.Error
+	return errors.As(err, &e) && e.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
+}
+
+// userError reports whether err carries a *signet.Error, which is passed on
+// as it is rather than wrapped as an internal failure.
+func userError(err error) bool {
+	var e *signet.Error
+	return errors.As(err, &e)
+}
+
+// querier is what *sql.DB and *sql.Tx have in common.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// tenantExists reports whether the tenant is stored.
+func tenantExists(ctx context.Context, q querier, tenant string) (bool, error) {
+	var n int
+	err := q.QueryRowContext(ctx, `SELECT count(*) FROM tenants WHERE name = ?`, tenant).Scan(&n)
+	return n > 0, err
+}
+
+// encodeTime returns t as Unix nanoseconds, or nil for the zero time.
+func encodeTime(t time.Time) (any, error) {
+	if t.IsZero() {
+		return nil, nil
+	}
+	if t.Before(minTime) || t.After(maxTime) {
+		return nil, signet.Errorf(signet.EINVALID, "Time %s is out of range.", t.Format(time.RFC3339Nano))
+	}
+	return t.UnixNano(), nil
+}
+
+var (
+	minTime = time.Unix(0, math.MinInt64).UTC()
+	maxTime = time.Unix(0, math.MaxInt64).UTC()
+)
+
+// decodeTime is the inverse of encodeTime; times come back in UTC.
+func decodeTime(n sql.NullInt64) time.Time {
+	if !n.Valid {
+		return time.Time{}
+	}
+	return time.Unix(0, n.Int64).UTC()
+}
+
+// utc returns t in UTC as stored: the zero time stays zero.
+func utc(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Time{}
+	}
+	return t.UTC()
+}
+
+// times encodes several times at once, failing on the first out of range.
+func times(ts ...time.Time) ([]any, error) {
+	out := make([]any, len(ts))
+	for i, t := range ts {
+		v, err := encodeTime(t)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = v
+	}
+	return out, nil
+}
+
+// nullString maps "" to NULL.
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// hub fans committed changes out to the Watch calls of one DB.
+type hub struct {
+	mu     sync.Mutex
+	subs   map[*subscriber]struct{}
+	closed bool
+	done   chan struct{} // closed by close; made lazily
+}
+
+// subscriber is one Watch call. Notifications never block the writer: they
+// queue here (a tenant pending twice is delivered once) until the Watch
+// goroutine takes them.
+type subscriber struct {
+	mu      sync.Mutex
+	pending []string
+	wake    chan struct{} // capacity 1
+}
+
+func (h *hub) doneChan() chan struct{} {
+	if h.done == nil {
+		h.done = make(chan struct{})
+	}
+	return h.done
+}
+
+func (h *hub) subscribe() (*subscriber, <-chan struct{}, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return nil, nil, false
+	}
+	s := &subscriber{wake: make(chan struct{}, 1)}
+	if h.subs == nil {
+		h.subs = make(map[*subscriber]struct{})
+	}
+	h.subs[s] = struct{}{}
+	return s, h.doneChan(), true
+}
+
+func (h *hub) unsubscribe(s *subscriber) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	delete(h.subs, s)
+}
+
+func (h *hub) publish(tenant string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for s := range h.subs {
+		s.mu.Lock()
+		if !slices.Contains(s.pending, tenant) {
+			s.pending = append(s.pending, tenant)
+		}
+		s.mu.Unlock()
+		select {
+		case s.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (h *hub) close() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.closed {
+		h.closed = true
+		close(h.doneChan())
+	}
+}
+
+func (s *subscriber) take() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.pending
+	s.pending = nil
+	return p
+}
+
+// errClosed is returned by Watch when the DB is closed.
+var errClosed = errors.New("sqlite: database closed")
+
+// Watch calls fn, on the calling goroutine, with the tenant's name after each
+// committed keyset change made through db (UpdateKeyset, CreateTenant), in
+// commit order; a tenant changed several times while fn runs is reported
+// once. Watch blocks until ctx is done and then returns ctx.Err(); it returns
+// an error at once if db is or gets closed. Changes made by other processes
+// sharing the file are not seen.
+func (db *DB) Watch(ctx context.Context, fn func(tenant string)) error {
+	s, done, ok := db.hub.subscribe()
+	if !ok {
+		return errClosed
+	}
+	defer db.hub.unsubscribe(s)
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-done:
+			return errClosed
+		case <-s.wake:
+			for _, tenant := range s.take() {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				fn(tenant)
+			}
+		}
+	}
+}
