@@ -1,6 +1,7 @@
 package signet
 
 import (
+	"fmt"
 	"slices"
 	"time"
 )
@@ -23,6 +24,9 @@ func NewKeyset(tenant string, now time.Time, current, next Key) (Keyset, error) 
 	if current.KID == "" || next.KID == "" || current.KID == next.KID {
 		return Keyset{}, Errorf(EINVALID, "a new keyset needs two keys with distinct kids")
 	}
+	if len(current.Certificate) == 0 || len(next.Certificate) == 0 {
+		return Keyset{}, Errorf(EINVALID, "a new keyset needs two keys with certificates")
+	}
 	current.State, current.CurrentSince = StateCurrent, now
 	next.State = StateNext
 	ks := Keyset{Tenant: tenant, Keys: []Key{current, next}}
@@ -39,7 +43,7 @@ func (ks *Keyset) Validate() error {
 	seen := make(map[string]bool, len(ks.Keys))
 	for _, k := range ks.Keys {
 		if k.KID == "" || seen[k.KID] {
-			return Errorf(EINTERNAL, "Keyset invariant violated: missing or repeated kid %q.", k.KID)
+			return fmt.Errorf("%w: missing or repeated kid %q", ErrInvalidKeyset, k.KID)
 		}
 		seen[k.KID] = true
 		switch k.State {
@@ -49,11 +53,11 @@ func (ks *Keyset) Validate() error {
 			next++
 		case StatePrevious, StateRevoked:
 		default:
-			return Errorf(EINTERNAL, "Keyset invariant violated: key %s has unknown state %q.", k.KID, k.State)
+			return fmt.Errorf("%w: key %s has unknown state %q", ErrInvalidKeyset, k.KID, k.State)
 		}
 	}
 	if current != 1 || next != 1 {
-		return Errorf(EINTERNAL, "Keyset invariant violated: %d current and %d next keys.", current, next)
+		return fmt.Errorf("%w: %d current and %d next keys", ErrInvalidKeyset, current, next)
 	}
 	return nil
 }
@@ -126,7 +130,8 @@ type Rotation struct {
 	Previous Key
 	// Next is the fresh key now published as next.
 	Next Key
-	// NextAge is how long the promoted key had been published as next.
+	// NextAge is how long the promoted key had been published as next: since
+	// its CreatedAt, which is when it was wrapped for the tenant and stored.
 	NextAge time.Duration
 }
 
