@@ -38,7 +38,7 @@ func operate(ctx context.Context, group string, args []string, env Env) error {
 		scopes        string
 		revokeCurrent bool
 	)
-	fs, err := c.parse(group+" "+sub, args, env, false, func(fs *flag.FlagSet) {
+	_, err := c.parse(group+" "+sub, args, env, false, func(fs *flag.FlagSet) {
 		switch group + " " + sub {
 		case "tenants create":
 			fs.Var(&hosts, "host", "a host (host[:port]) that reaches the tenant; repeatable")
@@ -77,10 +77,10 @@ func operate(ctx context.Context, group string, args []string, env Env) error {
 
 	switch group + " " + sub {
 	case "tenants create":
-		if fs.NArg() != 1 {
+		if len(c.args) != 1 {
 			return errors.New("usage: signet tenants create NAME [--host HOST]...")
 		}
-		tname := fs.Arg(0)
+		tname := c.args[0]
 		if len(hosts) == 0 {
 			hosts = stringsFlag{tname + "." + public.Host}
 		}
@@ -140,10 +140,10 @@ func operate(ctx context.Context, group string, args []string, env Env) error {
 			fmt.Fprintf(out, "warning\t%s\n", rot.Warning)
 		}
 	case "keys revoke":
-		if fs.NArg() != 1 {
+		if len(c.args) != 1 {
 			return errors.New("usage: signet keys revoke KID")
 		}
-		k, err := ring.Revoke(ctx, c.Tenant, fs.Arg(0), "cli")
+		k, err := ring.Revoke(ctx, c.Tenant, c.args[0], "cli")
 		if err != nil {
 			return errors.New(signet.ErrorMessage(err))
 		}

@@ -35,6 +35,8 @@ type config struct {
 	TLSCert    string
 	TLSKey     string
 	Tenant     string
+	// args are the positional arguments.
+	args []string
 }
 
 // flags registers the common flags on fs; serve adds the server's flags.
@@ -85,9 +87,20 @@ func (c *config) parse(name string, args []string, env Env, server bool, extra f
 	if extra != nil {
 		extra(fs)
 	}
-	if err := fs.Parse(args); err != nil {
-		return nil, errUsage
+	// Flags may follow positional arguments ("tenants create acme --host h"):
+	// parse again after each positional one.
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, errUsage
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		positional = append(positional, fs.Arg(0))
+		args = fs.Args()[1:]
 	}
+	c.args = positional
 	if c.TLSCert != "" && c.TLSKey == "" || c.TLSCert == "" && c.TLSKey != "" {
 		return nil, errors.New("--tls-cert and --tls-key go together")
 	}

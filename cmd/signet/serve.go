@@ -35,6 +35,9 @@ func serve(ctx context.Context, args []string, env Env) error {
 	if _, err := c.parse("serve", args, env, true, nil); err != nil {
 		return err
 	}
+	if len(c.args) > 0 {
+		return fmt.Errorf("serve: unexpected argument %q", c.args[0])
+	}
 	log, err := c.logger(env.Stderr)
 	if err != nil {
 		return err
