@@ -1,0 +1,92 @@
+package mgmt
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/signet-auth/signet"
+)
+
+// statusOf maps each signet error code to its HTTP status and default Auth0
+// errorCode. It is the only place that does so.
+var statusOf = map[string]struct {
+	status    int
+	errorCode string
+}{
+	signet.EINVALID:      {http.StatusBadRequest, "invalid_body"},
+	signet.EUNAUTHORIZED: {http.StatusUnauthorized, ""},
+	signet.EFORBIDDEN:    {http.StatusForbidden, "insufficient_scope"},
+	signet.ENOTFOUND:     {http.StatusNotFound, "inexistent_resource"},
+	signet.ECONFLICT:     {http.StatusConflict, "conflict"},
+	signet.EINTERNAL:     {http.StatusInternalServerError, ""},
+}
+
+// codedError gives an error a specific Auth0 errorCode, such as
+// "inexistent_signing_key" or "invalid_query_string".
+type codedError struct {
+	err       error
+	errorCode string
+}
+
+func (e *codedError) Error() string { return e.err.Error() }
+func (e *codedError) Unwrap() error { return e.err }
+
+// withCode returns err carrying Auth0's errorCode code.
+func withCode(code string, err error) error { return &codedError{err: err, errorCode: code} }
+
+// notFound returns an ENOTFOUND error with Auth0's "inexistent_<thing>" code.
+func notFound(thing, message string) error {
+	return withCode("inexistent_"+thing, signet.Errorf(signet.ENOTFOUND, "%s", message))
+}
+
+// invalid returns an EINVALID error with message.
+func invalid(format string, args ...any) error {
+	return signet.Errorf(signet.EINVALID, format, args...)
+}
+
+// errorBody is Auth0's Management API error body.
+type errorBody struct {
+	StatusCode int               `json:"statusCode"`
+	Error      string            `json:"error"`
+	Message    string            `json:"message"`
+	ErrorCode  string            `json:"errorCode,omitempty"`
+	Attributes map[string]string `json:"attributes,omitempty"`
+}
+
+// writeError answers with err's status and Auth0 body. Internal errors are
+// logged and answered without details.
+func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err error) {
+	code := signet.ErrorCode(err)
+	st, ok := statusOf[code]
+	if !ok {
+		code, st = signet.EINTERNAL, statusOf[signet.EINTERNAL]
+	}
+	body := errorBody{StatusCode: st.status, Error: http.StatusText(st.status), Message: signet.ErrorMessage(err), ErrorCode: st.errorCode}
+	if code == signet.EINTERNAL {
+		logger.Error("management api", "method", r.Method, "path", r.URL.Path, "err", err)
+		body.Message = "Internal error."
+	}
+	if ce, ok := errors.AsType[*codedError](err); ok && code != signet.EINTERNAL {
+		body.ErrorCode = ce.errorCode
+	}
+	if code == signet.EUNAUTHORIZED {
+		body.Attributes = map[string]string{"error": body.Message}
+	}
+	writeJSON(w, st.status, body)
+}
+
+// writeJSON answers with v as JSON.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		// Only our own types are marshalled; this cannot happen.
+		status, b = http.StatusInternalServerError, []byte(`{"statusCode":500,"error":"Internal Server Error","message":"Internal error."}`)
+	}
+	hdr := w.Header()
+	hdr.Set("Content-Type", "application/json; charset=utf-8")
+	hdr.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	w.Write(b)
+}
