@@ -139,10 +139,10 @@ func TestClients(t *testing.T) {
 }
 
 type rsJSON struct {
-	ID            string `json:"id"`
-	Name          string `json:"name"`
-	Identifier    string `json:"identifier"`
-	Scopes        []struct {
+	ID         string `json:"id"`
+	Name       string `json:"name"`
+	Identifier string `json:"identifier"`
+	Scopes     []struct {
 		Value       string `json:"value"`
 		Description string `json:"description"`
 	} `json:"scopes"`
