@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -64,6 +65,22 @@ type env struct {
 
 	mu     sync.Mutex
 	bodies [][]byte // every response body, checked for private material
+	logs   bytes.Buffer
+	// leakChecked is set once checkNoPrivateMaterial has run.
+	leakChecked bool
+}
+
+// Write collects the handlers' log output.
+func (e *env) Write(p []byte) (int, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.logs.Write(p)
+}
+
+func (e *env) logged() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.logs.String()
 }
 
 func newEnv(t *testing.T) *env {
@@ -82,8 +99,9 @@ func newEnv(t *testing.T) *env {
 	}
 	ring := keyring.New(keyring.Config{Store: db, Sealer: s, Pool: pool, Scheme: "http"})
 	e := &env{t: t, store: db, sealer: s, ring: ring, mux: http.NewServeMux()}
-	oauth.New(oauth.Config{Ring: ring, Store: db}).Register(e.mux)
-	mgmt.New(mgmt.Config{Ring: ring, Store: db}).Register(e.mux)
+	logger := slog.New(slog.NewTextHandler(e, nil))
+	oauth.New(oauth.Config{Ring: ring, Store: db, Logger: logger}).Register(e.mux)
+	mgmt.New(mgmt.Config{Ring: ring, Store: db, Logger: logger}).Register(e.mux)
 
 	if _, err := ring.CreateTenant(ctx, "default", []string{host, aliasHost}, ""); err != nil {
 		t.Fatal(err)
@@ -263,6 +281,10 @@ func wantError(t *testing.T, rec *httptest.ResponseRecorder, status int, message
 // checkNoPrivateMaterial fails if any response body carried a private key
 // or sealed private-key bytes, in any usual encoding.
 func (e *env) checkNoPrivateMaterial() {
+	if e.leakChecked {
+		return
+	}
+	e.leakChecked = true
 	ctx := context.Background()
 	var needles [][]byte
 	for _, tenant := range []string{"default", "other"} {

@@ -1,8 +1,10 @@
 package oauth_test
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -10,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/signet-auth/signet/internal/oauth"
 	"github.com/signet-auth/signet/internal/token"
 )
 
@@ -259,5 +262,36 @@ func TestTokenIssuerFollowsHost(t *testing.T) {
 		Issuers: []string{"http://" + aliasHost + "/"}, Audiences: []string{apiAud}, Now: time.Now(),
 	}); err != nil {
 		t.Errorf("token via %s: %v", aliasHost, err)
+	}
+}
+
+// TestTokenInternalError checks that a store failure answers server_error
+// without details, is logged, and that the log holds no credential; and
+// that user errors are not logged.
+func TestTokenInternalError(t *testing.T) {
+	e := newEnv(t)
+	var logs bytes.Buffer
+	mux := http.NewServeMux()
+	oauth.New(oauth.Config{Ring: e.ring, Store: e.store, Logger: slog.New(slog.NewTextHandler(&logs, nil))}).Register(mux)
+	post := func(body string) *httptest.ResponseRecorder {
+		r := httptest.NewRequest(http.MethodPost, "/oauth/token", strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		rec := httptest.NewRecorder()
+		mux.ServeHTTP(rec, e.withTenant(r))
+		return rec
+	}
+	if rec := post(form("grant_type", "client_credentials", "client_id", e.clientID, "client_secret", "wrong", "audience", apiAud)); rec.Code != 401 {
+		t.Fatalf("wrong secret: %d", rec.Code)
+	}
+	if logs.Len() != 0 {
+		t.Errorf("a user error was logged: %s", logs.String())
+	}
+	e.store.Close()
+	rec := post(form("grant_type", "client_credentials", "client_id", e.clientID, "client_secret", e.secret, "audience", apiAud))
+	if rec.Code != 500 || rec.Body.String() != `{"error":"server_error","error_description":"Internal error."}` {
+		t.Errorf("store failure: %d %s", rec.Code, rec.Body)
+	}
+	if !strings.Contains(logs.String(), "level=ERROR") || strings.Contains(logs.String(), e.secret) {
+		t.Errorf("log = %q", logs.String())
 	}
 }
