@@ -29,6 +29,7 @@ var ManagementScopes = []signet.Scope{
 	{Value: "update:clients", Description: "Update clients"},
 	{Value: "delete:clients", Description: "Delete clients"},
 	{Value: "read:client_keys", Description: "Read client secrets"},
+	{Value: "update:client_keys", Description: "Rotate client secrets"},
 	{Value: "read:resource_servers", Description: "Read resource servers"},
 	{Value: "create:resource_servers", Description: "Create resource servers"},
 	{Value: "update:resource_servers", Description: "Update resource servers"},
@@ -234,7 +235,7 @@ func (r *Ring) CreateTenant(ctx context.Context, name string, hosts []string, al
 		Tenant:        name,
 		ID:            secret.ID(24),
 		Name:          ManagementAPIName,
-		Identifier:    r.Issuer(hosts[0]) + "api/v2/",
+		Identifier:    r.Issuer(hosts[0]) + "api/v2/", // = ManagementAudience
 		Scopes:        ManagementScopes,
 		SigningAlg:    alg,
 		TokenLifetime: 86400,

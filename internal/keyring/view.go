@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/go-jose/go-jose/v4"
@@ -112,4 +113,28 @@ func WithRequest(ctx context.Context, req Request) context.Context {
 func FromContext(ctx context.Context) (Request, bool) {
 	req, ok := ctx.Value(viewKey{}).(Request)
 	return req, ok
+}
+
+// ManagementAudience returns the identifier of the tenant's built-in
+// Management API resource server: the primary issuer + "api/v2/".
+func (r *Ring) ManagementAudience(v *View) string {
+	return r.Issuer(v.Tenant.Hosts[0]) + "api/v2/"
+}
+
+// IsManagementAudience reports whether aud is "<issuer>api/v2/" for the
+// issuer of any of the tenant's hosts. SDKs derive the audience from the host
+// they talk to, so each is an alias of the Management API.
+func (r *Ring) IsManagementAudience(v *View, aud string) bool {
+	base, ok := strings.CutSuffix(aud, "api/v2/")
+	return ok && slices.Contains(r.Issuers(v), base)
+}
+
+// ResourceServer returns the resource server an audience names, mapping every
+// Management API alias to the tenant's built-in resource server.
+// Returns an error matching signet.ErrNotFound if there is none.
+func (r *Ring) ResourceServer(ctx context.Context, v *View, aud string) (signet.ResourceServer, error) {
+	if r.IsManagementAudience(v, aud) {
+		aud = r.ManagementAudience(v)
+	}
+	return r.cfg.Store.ResourceServerByIdentifier(ctx, v.Tenant.Name, aud)
 }

@@ -81,7 +81,7 @@ func (a *API) createClientGrant(w http.ResponseWriter, r *http.Request, c *call)
 	if _, err := a.store.Client(ctx, c.tenant, clientID); err != nil {
 		return clientErr(err)
 	}
-	rs, err := a.resourceServerByAudience(r, c.req, aud)
+	rs, err := a.ring.ResourceServer(ctx, c.req.View, aud)
 	if errors.Is(err, signet.ErrNotFound) {
 		return errGrantRSNotFound
 	}
@@ -119,10 +119,8 @@ func (a *API) listClientGrants(w http.ResponseWriter, r *http.Request, c *call) 
 	}
 	q := r.URL.Query()
 	f := signet.GrantFilter{ClientID: q.Get("client_id"), Audience: q.Get("audience")}
-	if f.Audience != "" && a.isManagementAudience(c.req, f.Audience) {
-		if rs, err := a.resourceServerByAudience(r, c.req, f.Audience); err == nil {
-			f.Audience = rs.Identifier
-		}
+	if f.Audience != "" && a.ring.IsManagementAudience(c.req.View, f.Audience) {
+		f.Audience = a.ring.ManagementAudience(c.req.View)
 	}
 	gs, err := a.store.ClientGrants(r.Context(), c.tenant, f)
 	if err != nil {

@@ -123,7 +123,7 @@ func (a *API) createResourceServer(w http.ResponseWriter, r *http.Request, c *ca
 	if strings.ContainsAny(ident, " \t\r\n") {
 		return invalid("Payload validation error: 'The identifier must not contain white space' on property identifier.")
 	}
-	if a.isManagementAudience(c.req, ident) {
+	if a.ring.IsManagementAudience(c.req.View, ident) {
 		return errRSConflict
 	}
 	now := a.now().UTC()
@@ -174,7 +174,7 @@ func (a *API) listResourceServers(w http.ResponseWriter, r *http.Request, c *cal
 func (a *API) lookupRS(r *http.Request, c *call, id string) (signet.ResourceServer, error) {
 	rs, err := a.store.ResourceServer(r.Context(), c.tenant, id)
 	if errors.Is(err, signet.ErrNotFound) {
-		rs, err = a.resourceServerByAudience(r, c.req, id)
+		rs, err = a.ring.ResourceServer(r.Context(), c.req.View, id)
 	}
 	if errors.Is(err, signet.ErrNotFound) {
 		return signet.ResourceServer{}, errRSNotFound
@@ -256,30 +256,4 @@ func (a *API) deleteResourceServer(w http.ResponseWriter, r *http.Request, c *ca
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
-}
-
-// isManagementAudience reports whether aud is "<issuer>api/v2/" for any of
-// the tenant's issuers: the audiences of its Management API.
-func (a *API) isManagementAudience(req keyring.Request, aud string) bool {
-	base, ok := strings.CutSuffix(aud, "api/v2/")
-	return ok && slices.Contains(a.issuers(req), base)
-}
-
-// resourceServerByAudience returns the resource server an audience names,
-// mapping every Management API audience to the tenant's system resource
-// server. Returns an error matching signet.ErrNotFound if there is none.
-func (a *API) resourceServerByAudience(r *http.Request, req keyring.Request, aud string) (signet.ResourceServer, error) {
-	tenant := req.View.Tenant.Name
-	if a.isManagementAudience(req, aud) {
-		rss, err := a.store.ResourceServers(r.Context(), tenant)
-		if err != nil {
-			return signet.ResourceServer{}, err
-		}
-		for _, rs := range rss {
-			if rs.System {
-				return rs, nil
-			}
-		}
-	}
-	return a.store.ResourceServerByIdentifier(r.Context(), tenant, aud)
 }

@@ -316,19 +316,7 @@ func (h *Handler) authenticate(r *http.Request, tenant string, tr tokenRequest) 
 // Returns access_denied for an unknown audience.
 func (h *Handler) resourceServer(r *http.Request, req keyring.Request, aud string) (signet.ResourceServer, error) {
 	ctx := r.Context()
-	tenant := req.View.Tenant.Name
-	if h.isManagementAudience(req, aud) {
-		rss, err := h.store.ResourceServers(ctx, tenant)
-		if err != nil {
-			return signet.ResourceServer{}, fmt.Errorf("resource servers: %w", err)
-		}
-		for _, rs := range rss {
-			if rs.System {
-				return rs, nil
-			}
-		}
-	}
-	rs, err := h.store.ResourceServerByIdentifier(ctx, tenant, aud)
+	rs, err := h.ring.ResourceServer(ctx, req.View, aud)
 	switch {
 	case errors.Is(err, signet.ErrNotFound):
 		return signet.ResourceServer{}, &oauthError{Status: http.StatusForbidden, Code: "access_denied",
@@ -337,20 +325,6 @@ func (h *Handler) resourceServer(r *http.Request, req keyring.Request, aud strin
 		return signet.ResourceServer{}, fmt.Errorf("resource server lookup: %w", err)
 	}
 	return rs, nil
-}
-
-// isManagementAudience reports whether aud names the tenant's Management API:
-// "<issuer>api/v2/" for the issuer of any tenant host or of the request's host.
-func (h *Handler) isManagementAudience(req keyring.Request, aud string) bool {
-	const suffix = "api/v2/"
-	base, ok := strings.CutSuffix(aud, suffix)
-	if !ok {
-		return false
-	}
-	if base == req.Issuer {
-		return true
-	}
-	return h.ring != nil && slices.Contains(h.ring.Issuers(req.View), base)
 }
 
 // writeOAuthError writes an RFC 6749 error body; basic reports whether the
