@@ -67,42 +67,27 @@ func (db *DB) Clients(ctx context.Context, tenant string) ([]signet.Client, erro
 // Returns fn's error as it is (nothing changes), and an error matching
 // ErrNotFound if the tenant has no such client.
 func (db *DB) UpdateClient(ctx context.Context, tenant, clientID string, fn func(*signet.Client) error) (signet.Client, error) {
-	var (
-		c       signet.Client
-		userErr error
-	)
-	err := db.inWrite(ctx, func(tx *sql.Tx) error {
-		var err error
-		if c, err = getClient(ctx, tx, tenant, clientID); err != nil {
+	c, err := update(ctx, db, "update client "+clientID,
+		func(tx *sql.Tx) (signet.Client, error) { return getClient(ctx, tx, tenant, clientID) },
+		fn,
+		func(tx *sql.Tx, c *signet.Client) error {
+			c.Tenant, c.ClientID = tenant, clientID
+			ts, err := times(c.CreatedAt, c.UpdatedAt)
+			if err != nil {
+				return err
+			}
+			grantTypes, err := json.Marshal(nonNil(c.GrantTypes))
+			if err != nil {
+				return err
+			}
+			_, err = tx.ExecContext(ctx, `UPDATE clients SET name = ?, description = ?, app_type = ?,
+				secret_hash = ?, grant_types = ?, created_at = ?, updated_at = ?
+				WHERE tenant = ? AND client_id = ?`,
+				c.Name, c.Description, c.AppType, c.SecretHash, string(grantTypes), ts[0], ts[1], tenant, clientID)
 			return err
-		}
-		if err := fn(&c); err != nil {
-			userErr = err
-			return err
-		}
-		c.Tenant, c.ClientID = tenant, clientID
-		ts, err := times(c.CreatedAt, c.UpdatedAt)
-		if err != nil {
-			return err
-		}
-		grantTypes, err := json.Marshal(nonNil(c.GrantTypes))
-		if err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE clients SET name = ?, description = ?, app_type = ?,
-			secret_hash = ?, grant_types = ?, created_at = ?, updated_at = ?
-			WHERE tenant = ? AND client_id = ?`,
-			c.Name, c.Description, c.AppType, c.SecretHash, string(grantTypes), ts[0], ts[1], tenant, clientID)
-		return err
-	})
-	if userErr != nil {
-		return signet.Client{}, userErr
-	}
-	if err != nil {
-		return signet.Client{}, fmt.Errorf("update client %s: %w", clientID, err)
-	}
+		})
 	c.CreatedAt, c.UpdatedAt = utc(c.CreatedAt), utc(c.UpdatedAt)
-	return c, nil
+	return c, err
 }
 
 // DeleteClient deletes a client and its grants.

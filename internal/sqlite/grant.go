@@ -90,39 +90,24 @@ func (db *DB) ClientGrants(ctx context.Context, tenant string, f signet.GrantFil
 // ErrNotFound if the tenant has no such grant, and ErrConflict if the new
 // client/audience pair is taken.
 func (db *DB) UpdateClientGrant(ctx context.Context, tenant, id string, fn func(*signet.ClientGrant) error) (signet.ClientGrant, error) {
-	var (
-		g       signet.ClientGrant
-		userErr error
-	)
-	err := db.inWrite(ctx, func(tx *sql.Tx) error {
-		var err error
-		if g, err = getClientGrant(ctx, tx, tenant, id); err != nil {
+	g, err := update(ctx, db, "update client grant "+id,
+		func(tx *sql.Tx) (signet.ClientGrant, error) { return getClientGrant(ctx, tx, tenant, id) },
+		fn,
+		func(tx *sql.Tx, g *signet.ClientGrant) error {
+			g.Tenant, g.ID = tenant, id
+			args, err := grantArgs(*g)
+			if err != nil {
+				return err
+			}
+			_, err = tx.ExecContext(ctx, `UPDATE client_grants SET client_id = ?, audience = ?, scope = ?,
+				created_at = ?, updated_at = ? WHERE tenant = ? AND id = ?`, args...)
+			if isConstraint(err) {
+				return grantPairConflict(*g)
+			}
 			return err
-		}
-		if err := fn(&g); err != nil {
-			userErr = err
-			return err
-		}
-		g.Tenant, g.ID = tenant, id
-		args, err := grantArgs(g)
-		if err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE client_grants SET client_id = ?, audience = ?, scope = ?,
-			created_at = ?, updated_at = ? WHERE tenant = ? AND id = ?`, args...)
-		if isConstraint(err) {
-			return grantPairConflict(g)
-		}
-		return err
-	})
-	if userErr != nil {
-		return signet.ClientGrant{}, userErr
-	}
-	if err != nil {
-		return signet.ClientGrant{}, fmt.Errorf("update client grant %s: %w", id, err)
-	}
+		})
 	g.CreatedAt, g.UpdatedAt = utc(g.CreatedAt), utc(g.UpdatedAt)
-	return g, nil
+	return g, err
 }
 
 // DeleteClientGrant deletes a grant.

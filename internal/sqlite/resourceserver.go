@@ -102,51 +102,40 @@ func (db *DB) ResourceServers(ctx context.Context, tenant string) ([]signet.Reso
 // ErrNotFound if the tenant has no such resource server, and ErrConflict if
 // the new identifier is taken.
 func (db *DB) UpdateResourceServer(ctx context.Context, tenant, id string, fn func(*signet.ResourceServer) error) (signet.ResourceServer, error) {
-	var (
-		rs      signet.ResourceServer
-		userErr error
-	)
-	err := db.inWrite(ctx, func(tx *sql.Tx) error {
-		var err error
-		if rs, err = getResourceServer(ctx, tx, `WHERE tenant = ? AND id = ?`, tenant, id); err != nil {
+	var oldIdentifier string
+	rs, err := update(ctx, db, "update resource server "+id,
+		func(tx *sql.Tx) (signet.ResourceServer, error) {
+			rs, err := getResourceServer(ctx, tx, `WHERE tenant = ? AND id = ?`, tenant, id)
+			oldIdentifier = rs.Identifier
+			return rs, err
+		},
+		fn,
+		func(tx *sql.Tx, rs *signet.ResourceServer) error {
+			rs.Tenant, rs.ID = tenant, id
+			args, err := resourceServerArgs(*rs)
+			if err != nil {
+				return err
+			}
+			_, err = tx.ExecContext(ctx, `UPDATE resource_servers SET name = ?, identifier = ?, scopes = ?,
+				signing_alg = ?, token_lifetime = ?, system = ?, created_at = ?, updated_at = ?
+				WHERE tenant = ? AND id = ?`, args...)
+			if isConstraint(err) {
+				return signet.Errorf(signet.ECONFLICT, "A resource server with identifier %q already exists.", rs.Identifier)
+			} else if err != nil {
+				return err
+			}
+			if rs.Identifier == oldIdentifier {
+				return nil
+			}
+			_, err = tx.ExecContext(ctx, `UPDATE client_grants SET audience = ? WHERE tenant = ? AND audience = ?`,
+				rs.Identifier, tenant, oldIdentifier)
+			if isConstraint(err) {
+				return signet.Errorf(signet.ECONFLICT, "A client grant for audience %q already exists.", rs.Identifier)
+			}
 			return err
-		}
-		oldIdentifier := rs.Identifier
-		if err := fn(&rs); err != nil {
-			userErr = err
-			return err
-		}
-		rs.Tenant, rs.ID = tenant, id
-		args, err := resourceServerArgs(rs)
-		if err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE resource_servers SET name = ?, identifier = ?, scopes = ?,
-			signing_alg = ?, token_lifetime = ?, system = ?, created_at = ?, updated_at = ?
-			WHERE tenant = ? AND id = ?`, args...)
-		if isConstraint(err) {
-			return signet.Errorf(signet.ECONFLICT, "A resource server with identifier %q already exists.", rs.Identifier)
-		} else if err != nil {
-			return err
-		}
-		if rs.Identifier == oldIdentifier {
-			return nil
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE client_grants SET audience = ? WHERE tenant = ? AND audience = ?`,
-			rs.Identifier, tenant, oldIdentifier)
-		if isConstraint(err) {
-			return signet.Errorf(signet.ECONFLICT, "A client grant for audience %q already exists.", rs.Identifier)
-		}
-		return err
-	})
-	if userErr != nil {
-		return signet.ResourceServer{}, userErr
-	}
-	if err != nil {
-		return signet.ResourceServer{}, fmt.Errorf("update resource server %s: %w", id, err)
-	}
+		})
 	rs.CreatedAt, rs.UpdatedAt = utc(rs.CreatedAt), utc(rs.UpdatedAt)
-	return rs, nil
+	return rs, err
 }
 
 // DeleteResourceServer deletes a resource server and the grants for its

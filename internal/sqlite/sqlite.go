@@ -161,6 +161,35 @@ func (db *DB) inWrite(ctx context.Context, fn func(*sql.Tx) error) error {
 	return tx.Commit()
 }
 
+// update loads a row with get, lets fn change it and stores it with put, in
+// one write transaction. fn's error is returned as it is and nothing changes;
+// any other error is wrapped with what.
+func update[T any](ctx context.Context, db *DB, what string, get func(*sql.Tx) (T, error), fn func(*T) error, put func(*sql.Tx, *T) error) (T, error) {
+	var (
+		v       T
+		zero    T
+		userErr error
+	)
+	err := db.inWrite(ctx, func(tx *sql.Tx) error {
+		var err error
+		if v, err = get(tx); err != nil {
+			return err
+		}
+		if err := fn(&v); err != nil {
+			userErr = err
+			return err
+		}
+		return put(tx, &v)
+	})
+	if userErr != nil {
+		return zero, userErr
+	}
+	if err != nil {
+		return zero, fmt.Errorf("%s: %w", what, err)
+	}
+	return v, nil
+}
+
 // inRead runs fn in a read transaction, so that its queries see one snapshot.
 func (db *DB) inRead(ctx context.Context, fn func(*sql.Tx) error) error {
 	tx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
