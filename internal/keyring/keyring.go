@@ -141,10 +141,11 @@ func (r *Ring) Refresh(ctx context.Context, tenant string) error {
 	if err != nil {
 		return fmt.Errorf("refresh tenant %s: %w", tenant, err)
 	}
-	if old, ok := r.View(tenant); ok && sameKeys(old, t, ks) {
+	old, _ := r.View(tenant)
+	if old != nil && old.version == version(t, ks) {
 		return nil
 	}
-	v, err := newView(t, ks, r.cfg.Sealer)
+	v, err := newView(t, ks, r.cfg.Sealer, old)
 	if err != nil {
 		return fmt.Errorf("refresh tenant %s: %w", tenant, err)
 	}

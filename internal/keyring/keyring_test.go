@@ -1,16 +1,20 @@
 package keyring_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sort"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/go-jose/go-jose/v4"
 
 	"github.com/signet-auth/signet"
 	"github.com/signet-auth/signet/internal/keygen"
@@ -19,9 +23,14 @@ import (
 	"github.com/signet-auth/signet/internal/sqlite"
 )
 
-// newRing returns a Ring on a fresh SQLite file with a filled key pool of
-// poolSize keys, and the store.
+// newRing returns a Ring on a fresh SQLite file whose key pool keeps
+// poolSize keys ready, and the store.
 func newRing(tb testing.TB, poolSize int) (*keyring.Ring, signet.Store) {
+	r, store, _ := setup(tb, poolSize)
+	return r, store
+}
+
+func setup(tb testing.TB, poolSize int) (*keyring.Ring, signet.Store, *keygen.Pool) {
 	tb.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	tb.Cleanup(cancel)
@@ -38,7 +47,7 @@ func newRing(tb testing.TB, poolSize int) (*keyring.Ring, signet.Store) {
 	}
 	pool := keygen.NewPool(poolSize)
 	go pool.Run(ctx)
-	return keyring.New(keyring.Config{Store: db, Sealer: s, Pool: pool, Scheme: "http"}), db
+	return keyring.New(keyring.Config{Store: db, Sealer: s, Pool: pool, Scheme: "http"}), db, pool
 }
 
 func TestCreateTenant(t *testing.T) {
@@ -116,6 +125,7 @@ func TestRotateAndRevoke(t *testing.T) {
 	if _, ok := v1.VerifyKey(v0.Current.KID); !ok {
 		t.Error("the previous key no longer verifies before revocation")
 	}
+	checkJWKS(t, v1, v1.Current.KID, v1.Keyset.Next().KID, v0.Current.KID)
 
 	for _, tt := range []struct {
 		kid  string
@@ -139,6 +149,7 @@ func TestRotateAndRevoke(t *testing.T) {
 	if _, ok := v2.VerifyKey(v0.Current.KID); ok {
 		t.Error("a revoked key still verifies")
 	}
+	checkJWKS(t, v2, v2.Current.KID, v2.Keyset.Next().KID)
 
 	// Rotate-and-revoke: the key that was current is revoked at once.
 	rot, err = r.Rotate(ctx, "default", keyring.RotateOptions{RevokeCurrent: true})
@@ -154,6 +165,35 @@ func TestRotateAndRevoke(t *testing.T) {
 	}
 	if _, err := r.Rotate(ctx, "nobody", keyring.RotateOptions{}); !errors.Is(err, signet.ErrTenantNotFound) {
 		t.Errorf("rotate unknown tenant = %v", err)
+	}
+}
+
+// checkJWKS checks that v.JWKS lists exactly kids, in order, and is byte for
+// byte what go-jose marshals for those keys.
+func checkJWKS(t *testing.T, v *keyring.View, kids ...string) {
+	t.Helper()
+	var set jose.JSONWebKeySet
+	if err := json.Unmarshal(v.JWKS, &set); err != nil {
+		t.Fatalf("JWKS does not parse: %v\n%s", err, v.JWKS)
+	}
+	var got []string
+	for _, k := range set.Keys {
+		got = append(got, k.KeyID)
+	}
+	if !slices.Equal(got, kids) {
+		t.Errorf("JWKS kids = %v, want %v", got, kids)
+	}
+	var want jose.JSONWebKeySet
+	for _, k := range v.Keyset.Published() {
+		jwk, err := keygen.JWK(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want.Keys = append(want.Keys, jwk)
+	}
+	b, _ := json.Marshal(want)
+	if !bytes.Equal(b, v.JWKS) {
+		t.Errorf("JWKS differs from go-jose's marshalling:\n got %s\nwant %s", v.JWKS, b)
 	}
 }
 
@@ -222,7 +262,7 @@ func BenchmarkRotate(b *testing.B) {
 	for _, tenants := range []int{1, 10000} {
 		b.Run(fmt.Sprintf("tenants=%d", tenants), func(b *testing.B) {
 			ctx := context.Background()
-			r, pool := newBenchRing(b, b.N+2)
+			r, _, pool := setup(b, b.N+2)
 			if _, err := r.CreateTenant(ctx, "bench", []string{"bench.localhost"}, "RS256"); err != nil {
 				b.Fatal(err)
 			}
@@ -249,20 +289,4 @@ func BenchmarkRotate(b *testing.B) {
 			b.ReportMetric(float64(lat[(len(lat)-1)*99/100].Microseconds())/1000, "p99-ms")
 		})
 	}
-}
-
-func newBenchRing(b *testing.B, poolSize int) (*keyring.Ring, *keygen.Pool) {
-	ctx, cancel := context.WithCancel(context.Background())
-	b.Cleanup(cancel)
-	db, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "signet.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { db.Close() })
-	key := make([]byte, 32)
-	rand.Read(key)
-	s, _ := seal.New(key)
-	pool := keygen.NewPool(poolSize)
-	go pool.Run(ctx)
-	return keyring.New(keyring.Config{Store: db, Sealer: s, Pool: pool, Scheme: "http"}), pool
 }

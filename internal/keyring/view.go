@@ -1,6 +1,7 @@
 package keyring
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -8,8 +9,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-
-	"github.com/go-jose/go-jose/v4"
 
 	"github.com/signet-auth/signet"
 	"github.com/signet-auth/signet/internal/keygen"
@@ -32,15 +31,15 @@ type View struct {
 	JWKS []byte
 	ETag string
 
-	verify  map[string]token.VerifyKey
+	keys    map[string]publishedKey // by kid: the keys that verify
 	version string
 }
 
 // VerifyKey returns the public key with the given kid if tokens signed by it
 // are accepted (the key is not revoked).
 func (v *View) VerifyKey(kid string) (token.VerifyKey, bool) {
-	k, ok := v.verify[kid]
-	return k, ok
+	k, ok := v.keys[kid]
+	return k.verify, ok
 }
 
 // Issuers returns the tenant's issuer URLs, one per host, primary first.
@@ -52,33 +51,63 @@ func (r *Ring) Issuers(v *View) []string {
 	return out
 }
 
-func newView(t signet.Tenant, ks signet.Keyset, s *seal.Sealer) (*View, error) {
+// publishedKey is what a view keeps of each published key, carried over to
+// the next view of the tenant so a rotation does not redo it.
+type publishedKey struct {
+	jwk    []byte // the key's JWK as it appears in the JWKS
+	verify token.VerifyKey
+}
+
+// newView builds a tenant's view. It reuses from old (the tenant's previous
+// view, or nil) the JWKs of keys still published and the signer if the
+// current key is unchanged, so its cost grows with what changed.
+func newView(t signet.Tenant, ks signet.Keyset, s *seal.Sealer, old *View) (*View, error) {
 	if err := ks.Validate(); err != nil {
 		return nil, err
 	}
-	v := &View{Tenant: t, Keyset: ks, Current: ks.Current(), verify: map[string]token.VerifyKey{}, version: version(t, ks)}
-	priv, err := keygen.Open(v.Current, t.Name, s)
-	if err != nil {
-		return nil, fmt.Errorf("open current key %s: %w", v.Current.KID, err)
-	}
-	if v.Signer, err = token.NewSigner(priv, v.Current.Algorithm, v.Current.KID); err != nil {
-		return nil, err
-	}
-	var set jose.JSONWebKeySet
-	for _, k := range ks.Published() {
-		jwk, err := keygen.JWK(k)
+	v := &View{Tenant: t, Keyset: ks, Current: ks.Current(), keys: map[string]publishedKey{}, version: version(t, ks)}
+	if old != nil && old.Current.KID == v.Current.KID {
+		v.Signer = old.Signer
+	} else {
+		priv, err := keygen.Open(v.Current, t.Name, s)
 		if err != nil {
-			return nil, fmt.Errorf("key %s: %w", k.KID, err)
+			return nil, fmt.Errorf("open current key %s: %w", v.Current.KID, err)
 		}
-		set.Keys = append(set.Keys, jwk)
-		v.verify[k.KID] = token.VerifyKey{Key: jwk.Key, Algorithm: k.Algorithm}
+		if v.Signer, err = token.NewSigner(priv, v.Current.Algorithm, v.Current.KID); err != nil {
+			return nil, err
+		}
 	}
-	if v.JWKS, err = json.Marshal(set); err != nil {
-		return nil, fmt.Errorf("marshal jwks: %w", err)
+	published := ks.Published()
+	jwks := make([][]byte, 0, len(published))
+	for _, k := range published {
+		pk, ok := old.published(k.KID)
+		if !ok {
+			jwk, err := keygen.JWK(k)
+			if err != nil {
+				return nil, fmt.Errorf("key %s: %w", k.KID, err)
+			}
+			if pk.jwk, err = json.Marshal(jwk); err != nil {
+				return nil, fmt.Errorf("marshal jwk %s: %w", k.KID, err)
+			}
+			pk.verify = token.VerifyKey{Key: jwk.Key, Algorithm: k.Algorithm}
+		}
+		v.keys[k.KID] = pk
+		jwks = append(jwks, pk.jwk)
 	}
+	// The same bytes json.Marshal(jose.JSONWebKeySet{Keys: ...}) produces.
+	v.JWKS = slices.Concat([]byte(`{"keys":[`), bytes.Join(jwks, []byte(",")), []byte(`]}`))
 	sum := sha256.Sum256(v.JWKS)
 	v.ETag = `"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`
 	return v, nil
+}
+
+// published returns what v holds of a published key; v may be nil.
+func (v *View) published(kid string) (publishedKey, bool) {
+	if v == nil {
+		return publishedKey{}, false
+	}
+	pk, ok := v.keys[kid]
+	return pk, ok
 }
 
 // version summarises what a view depends on, so an unchanged tenant is not rebuilt.
@@ -89,10 +118,6 @@ func version(t signet.Tenant, ks signet.Keyset) string {
 		fmt.Fprintf(&b, "|%s:%s:%d:%d", k.KID, k.State, k.CurrentUntil.UnixNano(), k.RevokedAt.UnixNano())
 	}
 	return b.String()
-}
-
-func sameKeys(old *View, t signet.Tenant, ks signet.Keyset) bool {
-	return old.version == version(t, ks)
 }
 
 type viewKey struct{}

@@ -98,8 +98,14 @@ func (db *DB) Tenants(ctx context.Context) ([]signet.Tenant, error) {
 // queryTenants returns the tenant named name, or every tenant if name is
 // "", ordered by name, each with its hosts in order.
 func queryTenants(ctx context.Context, tx *sql.Tx, name string) ([]signet.Tenant, error) {
+	// Two statements rather than "?1 = '' OR name = ?1", which SQLite cannot
+	// answer from the primary key: one tenant must not cost a full scan.
+	where := ""
+	if name != "" {
+		where = "WHERE name = ?1"
+	}
 	rows, err := tx.QueryContext(ctx, `SELECT name, algorithm, rotation_period, revoke_previous_after,
-		min_next_age, created_at FROM tenants WHERE ?1 = '' OR name = ?1 ORDER BY name`, name)
+		min_next_age, created_at FROM tenants `+where+` ORDER BY name`, name)
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +134,10 @@ func queryTenants(ctx context.Context, tx *sql.Tx, name string) ([]signet.Tenant
 		return ts, err
 	}
 
-	hrows, err := tx.QueryContext(ctx, `SELECT tenant, host FROM tenant_hosts WHERE ?1 = '' OR tenant = ?1
+	if name != "" {
+		where = "WHERE tenant = ?1"
+	}
+	hrows, err := tx.QueryContext(ctx, `SELECT tenant, host FROM tenant_hosts `+where+`
 		ORDER BY tenant, position`, name)
 	if err != nil {
 		return nil, err
