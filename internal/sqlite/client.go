@@ -46,7 +46,7 @@ func (db *DB) CreateClient(ctx context.Context, c signet.Client) error {
 // Client returns one client.
 // Returns an error matching ErrNotFound if the tenant has no such client.
 func (db *DB) Client(ctx context.Context, tenant, clientID string) (signet.Client, error) {
-	c, err := getClient(ctx, db.read, tenant, clientID)
+	c, err := getClient(ctx, db.cached, tenant, clientID)
 	if err != nil {
 		return signet.Client{}, fmt.Errorf("client %s: %w", clientID, err)
 	}
@@ -55,7 +55,7 @@ func (db *DB) Client(ctx context.Context, tenant, clientID string) (signet.Clien
 
 // Clients returns a tenant's clients ordered by creation.
 func (db *DB) Clients(ctx context.Context, tenant string) ([]signet.Client, error) {
-	cs, err := queryClients(ctx, db.read, `WHERE tenant = ?`, tenant)
+	cs, err := queryClients(ctx, db.cached, `WHERE tenant = ?`, tenant)
 	if err != nil {
 		return nil, fmt.Errorf("clients: %w", err)
 	}

@@ -66,7 +66,7 @@ func grantArgs(g signet.ClientGrant) ([]any, error) {
 // ClientGrant returns one grant by id.
 // Returns an error matching ErrNotFound if the tenant has no such grant.
 func (db *DB) ClientGrant(ctx context.Context, tenant, id string) (signet.ClientGrant, error) {
-	g, err := getClientGrant(ctx, db.read, tenant, id)
+	g, err := getClientGrant(ctx, db.cached, tenant, id)
 	if err != nil {
 		return signet.ClientGrant{}, fmt.Errorf("client grant %s: %w", id, err)
 	}
@@ -75,7 +75,7 @@ func (db *DB) ClientGrant(ctx context.Context, tenant, id string) (signet.Client
 
 // ClientGrants returns a tenant's grants ordered by creation, filtered by f.
 func (db *DB) ClientGrants(ctx context.Context, tenant string, f signet.GrantFilter) ([]signet.ClientGrant, error) {
-	gs, err := queryClientGrants(ctx, db.read,
+	gs, err := queryClientGrants(ctx, db.cached,
 		`WHERE tenant = ?1 AND (?2 = '' OR client_id = ?2) AND (?3 = '' OR audience = ?3)`,
 		tenant, f.ClientID, f.Audience)
 	if err != nil {

@@ -68,7 +68,7 @@ func resourceServerArgs(rs signet.ResourceServer) ([]any, error) {
 // ResourceServer returns one resource server by id.
 // Returns an error matching ErrNotFound if the tenant has none with that id.
 func (db *DB) ResourceServer(ctx context.Context, tenant, id string) (signet.ResourceServer, error) {
-	rs, err := getResourceServer(ctx, db.read, `WHERE tenant = ? AND id = ?`, tenant, id)
+	rs, err := getResourceServer(ctx, db.cached, `WHERE tenant = ? AND id = ?`, tenant, id)
 	if err != nil {
 		return signet.ResourceServer{}, fmt.Errorf("resource server %s: %w", id, err)
 	}
@@ -79,7 +79,7 @@ func (db *DB) ResourceServer(ctx context.Context, tenant, id string) (signet.Res
 // Returns an error matching ErrNotFound if the tenant has none with that
 // identifier.
 func (db *DB) ResourceServerByIdentifier(ctx context.Context, tenant, identifier string) (signet.ResourceServer, error) {
-	rs, err := getResourceServer(ctx, db.read, `WHERE tenant = ? AND identifier = ?`, tenant, identifier)
+	rs, err := getResourceServer(ctx, db.cached, `WHERE tenant = ? AND identifier = ?`, tenant, identifier)
 	if err != nil {
 		return signet.ResourceServer{}, fmt.Errorf("resource server %s: %w", identifier, err)
 	}
@@ -88,7 +88,7 @@ func (db *DB) ResourceServerByIdentifier(ctx context.Context, tenant, identifier
 
 // ResourceServers returns a tenant's resource servers ordered by creation.
 func (db *DB) ResourceServers(ctx context.Context, tenant string) ([]signet.ResourceServer, error) {
-	rss, err := queryResourceServers(ctx, db.read, `WHERE tenant = ?`, tenant)
+	rss, err := queryResourceServers(ctx, db.cached, `WHERE tenant = ?`, tenant)
 	if err != nil {
 		return nil, fmt.Errorf("resource servers: %w", err)
 	}

@@ -34,6 +34,8 @@ const BusyTimeout = 10 * time.Second
 type DB struct {
 	read  *sql.DB // read-only connections, any number of readers (WAL)
 	write *sql.DB // one connection; transactions begin IMMEDIATE
+	// cached runs the hot read queries as prepared statements on read.
+	cached *stmtCache
 
 	hub hub
 }
@@ -90,6 +92,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	db.read = read
+	db.cached = newStmtCache(read)
 	return db, nil
 }
 
@@ -104,6 +107,7 @@ func cloneValues(v url.Values) url.Values {
 // Close ends every Watch and closes the database.
 func (db *DB) Close() error {
 	db.hub.close()
+	db.cached.close()
 	return errors.Join(db.read.Close(), db.write.Close())
 }
 
