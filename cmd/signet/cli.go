@@ -47,6 +47,10 @@ func operate(ctx context.Context, group string, args []string, env Env) error {
 			fs.StringVar(&name, "name", "", "application name (required)")
 			fs.StringVar(&audience, "audience", "", "grant the client access to this API identifier")
 			fs.StringVar(&scopes, "scopes", "", "space-separated scopes to grant for --audience")
+		case "apis create":
+			fs.StringVar(&name, "name", "", "API name (default: the identifier)")
+			fs.StringVar(&audience, "identifier", "", "API identifier: the audience of its tokens (required)")
+			fs.StringVar(&scopes, "scopes", "", "space-separated scopes the API defines")
 		case "keys rotate":
 			fs.BoolVar(&revokeCurrent, "revoke-current", false, "revoke the key that was current in the same step")
 		}
@@ -115,6 +119,49 @@ func operate(ctx context.Context, group string, args []string, env Env) error {
 		}
 		fmt.Fprintf(out, "client_id\t%s\nclient_secret\t%s\n", cl.ClientID, sec)
 		fmt.Fprintln(out, "The secret is shown only now; store it safely.")
+	case "clients list":
+		cs, err := store.Clients(ctx, c.Tenant)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(out, "CLIENT ID\tNAME\tAPP TYPE\tCREATED")
+		for _, cl := range cs {
+			fmt.Fprintf(out, "%s\t%s\t%s\t%s\n", cl.ClientID, cl.Name, cl.AppType, stamp(cl.CreatedAt))
+		}
+	case "apis create":
+		if audience == "" {
+			return errors.New("apis create: --identifier is required")
+		}
+		if name == "" {
+			name = audience
+		}
+		t, err := store.Tenant(ctx, c.Tenant)
+		if err != nil {
+			return err
+		}
+		now := time.Now().UTC()
+		rs := signet.ResourceServer{Tenant: c.Tenant, ID: secret.ID(24), Name: name, Identifier: audience,
+			SigningAlg: t.Algorithm, TokenLifetime: 86400, CreatedAt: now, UpdatedAt: now}
+		for _, sc := range strings.Fields(scopes) {
+			rs.Scopes = append(rs.Scopes, signet.Scope{Value: sc})
+		}
+		if err := store.CreateResourceServer(ctx, rs); err != nil {
+			return errors.New(signet.ErrorMessage(err))
+		}
+		fmt.Fprintf(out, "id\t%s\nidentifier\t%s\n", rs.ID, rs.Identifier)
+	case "apis list":
+		rss, err := store.ResourceServers(ctx, c.Tenant)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(out, "ID\tIDENTIFIER\tNAME\tSCOPES")
+		for _, rs := range rss {
+			var sc []string
+			for _, s := range rs.Scopes {
+				sc = append(sc, s.Value)
+			}
+			fmt.Fprintf(out, "%s\t%s\t%s\t%s\n", rs.ID, rs.Identifier, rs.Name, strings.Join(sc, " "))
+		}
 	case "keys list":
 		ks, err := store.Keyset(ctx, c.Tenant)
 		if err != nil {

@@ -33,7 +33,12 @@ Commands:
   tenants create NAME [--host H]...   create a tenant (default host NAME.<public host>)
   tenants list                  list tenants
   clients create --name N [--audience A --scopes "s1 s2"]
-                                create a machine-to-machine application; prints its secret once
+                                create a machine-to-machine application granted scopes on
+                                API A; prints its secret once
+  clients list                  list applications
+  apis create --identifier A [--name N] [--scopes "s1 s2"]
+                                create an API (resource server) whose tokens have audience A
+  apis list                     list APIs, the built-in Management API included
   keys list                     list the tenant's signing keys
   keys rotate [--revoke-current]
                                 rotate the tenant's signing key
@@ -57,7 +62,7 @@ func Main(ctx context.Context, args []string, env Env) int {
 	switch cmd, rest := args[0], args[1:]; cmd {
 	case "serve":
 		err = serve(ctx, rest, env)
-	case "tenants", "clients", "keys":
+	case "tenants", "clients", "apis", "keys":
 		err = operate(ctx, cmd, rest, env)
 	case "help", "-h", "--help":
 		fmt.Fprint(env.Stdout, usage)

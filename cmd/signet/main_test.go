@@ -429,3 +429,68 @@ func hostClient(host string) *http.Client {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestCustomAPI registers an API and a client with the CLI, gets a token for
+// it over HTTP Basic and checks its claims with go-jose against the JWKS.
+func TestCustomAPI(t *testing.T) {
+	in := start(t, t.TempDir())
+	if out, err := in.run("apis", "create", "--identifier", "https://orders.example/", "--scopes", "read:orders write:orders"); err != nil {
+		t.Fatal(err)
+	} else if !strings.Contains(out, "https://orders.example/") {
+		t.Errorf("apis create output:\n%s", out)
+	}
+	if _, err := in.run("apis", "create", "--identifier", "https://orders.example/"); err == nil {
+		t.Error("a second API with the same identifier was accepted")
+	}
+	if _, err := in.run("clients", "create", "--name", "bad", "--audience", "https://orders.example/", "--scopes", "delete:orders"); err == nil {
+		t.Error("a grant of a scope the API does not define was accepted")
+	}
+	out, err := in.run("clients", "create", "--name", "shop", "--audience", "https://orders.example/", "--scopes", "read:orders")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fields := map[string]string{}
+	for _, line := range strings.Split(out, "\n") {
+		if f := strings.Fields(line); len(f) == 2 {
+			fields[f[0]] = f[1]
+		}
+	}
+	if out, _ := in.run("clients", "list"); !strings.Contains(out, fields["client_id"]) || strings.Contains(out, fields["client_secret"]) {
+		t.Errorf("clients list must show the client and never its secret:\n%s", out)
+	}
+	cc := clientcredentials.Config{ClientID: fields["client_id"], ClientSecret: fields["client_secret"], TokenURL: in.base + "/oauth/token",
+		EndpointParams: map[string][]string{"audience": {"https://orders.example/"}}, AuthStyle: oauth2.AuthStyleInHeader}
+	tok, err := cc.Token(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	jws, err := jose.ParseSigned(tok.AccessToken, []jose.SignatureAlgorithm{jose.RS256})
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := in.jwks()
+	keys := set.Key(jws.Signatures[0].Header.KeyID)
+	if len(keys) != 1 {
+		t.Fatal("token kid not in the JWKS")
+	}
+	payload, err := jws.Verify(keys[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var claims map[string]any
+	json.Unmarshal(payload, &claims)
+	want := map[string]any{"iss": in.base + "/", "aud": "https://orders.example/", "sub": fields["client_id"] + "@clients",
+		"azp": fields["client_id"], "scope": "read:orders", "gty": "client-credentials"}
+	for k, v := range want {
+		if claims[k] != v {
+			t.Errorf("claim %s = %v, want %v", k, claims[k], v)
+		}
+	}
+	if exp, iat := claims["exp"].(float64), claims["iat"].(float64); exp-iat != 86400 {
+		t.Errorf("lifetime = %v s, want 86400", exp-iat)
+	}
+	// The API's token is not a Management API token.
+	if status, _, _ := in.call("GET", "/api/v2/keys/signing", tok.AccessToken, nil); status != 401 {
+		t.Errorf("an API token on the Management API = %d, want 401", status)
+	}
+}
