@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"math"
 	"net/url"
+	"os"
 	"runtime"
 	"slices"
 	"strconv"
@@ -43,12 +44,19 @@ type DB struct {
 var _ signet.Store = (*DB)(nil)
 
 // Open opens (creating it if needed) the SQLite database at path and applies
-// any pending migrations. path is a file name; it may not contain '?'.
+// any pending migrations. path is a file name; it may not contain '?'. A new
+// file is created with mode 0600 (SQLite gives its WAL the same mode): it
+// holds sealed keys and secret digests.
 // Returns an error if the file cannot be opened or a migration fails.
 func Open(ctx context.Context, path string) (*DB, error) {
 	if path == "" || strings.ContainsRune(path, '?') || strings.HasPrefix(path, ":memory:") {
 		return nil, fmt.Errorf("sqlite: open %q: need a file name without '?'", path)
 	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	f.Close()
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout("+strconv.FormatInt(BusyTimeout.Milliseconds(), 10)+")")
 	q.Add("_pragma", "foreign_keys(1)")

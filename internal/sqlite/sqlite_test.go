@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -174,6 +175,29 @@ func TestOpenRefusesNonFiles(t *testing.T) {
 		if db, err := sqlite.Open(t.Context(), path); err == nil {
 			db.Close()
 			t.Errorf("Open(%q): got no error", path)
+		}
+	}
+}
+
+// TestFileMode checks that a new database and its WAL are private to the owner.
+func TestFileMode(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "signet.db")
+	db, err := sqlite.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Tenants(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"signet.db", "signet.db-wal"} {
+		fi, err := os.Stat(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm()&0o077 != 0 {
+			t.Errorf("%s mode = %v, want no group or other access", name, fi.Mode().Perm())
 		}
 	}
 }
