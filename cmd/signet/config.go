@@ -49,7 +49,7 @@ func (c *config) flags(fs *flag.FlagSet, server bool) {
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
 	if server {
 		fs.DurationVar(&c.JWKSMaxAge, "jwks-max-age", 5*time.Minute, "Cache-Control max-age of the JWKS")
-		fs.DurationVar(&c.Resync, "resync", 10*time.Second, "how often every tenant is reloaded from the database, picking up changes made by the CLI")
+		fs.DurationVar(&c.Resync, "resync", 5*time.Minute, "how often every tenant is reloaded from the database in full (a safety net behind the change feed)")
 		fs.StringVar(&c.TLSCert, "tls-cert", "", "PEM certificate file: serve HTTPS")
 		fs.StringVar(&c.TLSKey, "tls-key", "", "PEM private key file for --tls-cert")
 	} else {

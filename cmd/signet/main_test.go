@@ -338,7 +338,7 @@ func TestRestartKeepsKeys(t *testing.T) {
 // TestTenantsAreIsolated creates a second tenant with the CLI and checks that
 // a token of one tenant is refused by the other.
 func TestTenantsAreIsolated(t *testing.T) {
-	in := start(t, t.TempDir(), "--resync", "100ms")
+	in := start(t, t.TempDir())
 	port := in.addr[strings.LastIndex(in.addr, ":")+1:]
 	acmeHost := "acme.localhost:" + port
 	if out, err := in.run("tenants", "create", "acme", "--host", acmeHost); err != nil {

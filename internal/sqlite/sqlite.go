@@ -38,6 +38,10 @@ type DB struct {
 	// cached runs the hot read queries as prepared statements on read.
 	cached *stmtCache
 
+	// PollInterval is how often Watch looks for changes made by other
+	// processes sharing the file; Open sets it to one second.
+	PollInterval time.Duration
+
 	hub hub
 }
 
@@ -101,6 +105,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	}
 	db.read = read
 	db.cached = newStmtCache(read)
+	db.PollInterval = time.Second
 	return db, nil
 }
 
@@ -384,28 +389,71 @@ var errClosed = errors.New("sqlite: database closed")
 // Watch calls fn, on the calling goroutine, with the tenant's name after each
 // committed keyset change made through db (UpdateKeyset, CreateTenant), in
 // commit order; a tenant changed several times while fn runs is reported
-// once. Watch blocks until ctx is done and then returns ctx.Err(); it returns
-// an error at once if db is or gets closed. Changes made by other processes
-// sharing the file are not seen.
+// once. Changes made by other processes sharing the file (the CLI) are seen
+// within PollInterval, through the events every keyset change writes. Watch
+// blocks until ctx is done and then returns ctx.Err(); it returns an error at
+// once if db is or gets closed.
 func (db *DB) Watch(ctx context.Context, fn func(tenant string)) error {
 	s, done, ok := db.hub.subscribe()
 	if !ok {
 		return errClosed
 	}
 	defer db.hub.unsubscribe(s)
+	// Other processes (the CLI) write to the same file: every keyset change
+	// writes an event, so new events name the tenants they changed.
+	var last int64
+	if err := db.read.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM events`).Scan(&last); err != nil {
+		return fmt.Errorf("watch: %w", err)
+	}
+	poll := time.NewTicker(db.PollInterval)
+	defer poll.Stop()
 	for {
+		var tenants []string
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-done:
 			return errClosed
 		case <-s.wake:
-			for _, tenant := range s.take() {
-				if ctx.Err() != nil {
-					return ctx.Err()
-				}
-				fn(tenant)
+			tenants = s.take()
+		case <-poll.C:
+			var err error
+			if tenants, last, err = db.changedSince(ctx, last); err != nil && ctx.Err() == nil {
+				continue // the next tick retries; the caller's resync is the backstop
 			}
 		}
+		for _, tenant := range tenants {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			fn(tenant)
+		}
 	}
+}
+
+// changedSince returns the tenants named by events after seq, once each,
+// and the last event's seq.
+func (db *DB) changedSince(ctx context.Context, since int64) ([]string, int64, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT seq, tenant FROM events WHERE seq > ? ORDER BY seq`, since)
+	if err != nil {
+		return nil, since, err
+	}
+	defer rows.Close()
+	var (
+		tenants []string
+		seq     = since
+	)
+	for rows.Next() {
+		var tenant string
+		if err := rows.Scan(&seq, &tenant); err != nil {
+			return nil, since, err
+		}
+		if !slices.Contains(tenants, tenant) {
+			tenants = append(tenants, tenant)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, since, err
+	}
+	return tenants, seq, nil
 }

@@ -201,3 +201,43 @@ func TestFileMode(t *testing.T) {
 		}
 	}
 }
+
+// TestWatchSeesOtherProcesses opens the file twice, as `signet serve` and the
+// CLI do, and checks that Watch on one reports changes made through the other.
+func TestWatchSeesOtherProcesses(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "signet.db")
+	server, cli := open(t, path), open(t, path)
+	server.PollInterval = 20 * time.Millisecond
+
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	seen := make(chan string, 10)
+	go server.Watch(ctx, func(tenant string) { seen <- tenant })
+	time.Sleep(50 * time.Millisecond) // let Watch take its starting point
+
+	now := time.Now()
+	key := func(kid string) signet.Key {
+		return signet.Key{KID: kid, Algorithm: "RS256", Certificate: []byte("cert-" + kid), SealedPrivateKey: []byte("sealed"), CreatedAt: now}
+	}
+	ks, err := signet.NewKeyset("acme", now, key("a"), key("b"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cli.CreateTenant(ctx, signet.Tenant{Name: "acme", Hosts: []string{"acme.example"}, Algorithm: "RS256"}, ks); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cli.UpdateKeyset(ctx, "acme", func(ks *signet.Keyset) error {
+		_, err := ks.Rotate(time.Now(), key("c"))
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case got := <-seen:
+		if got != "acme" {
+			t.Errorf("Watch reported %q, want acme", got)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Watch did not report a change made through another handle")
+	}
+}
