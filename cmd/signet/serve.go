@@ -76,6 +76,12 @@ func serve(ctx context.Context, args []string, env Env) error {
 	if err := ring.Load(ctx); err != nil {
 		return err
 	}
+	if _, ok := ring.ViewByHost(public.Host); !ok {
+		// Hosts are fixed when a tenant is created; a new port or public URL
+		// on an old data dir reaches no tenant.
+		log.Warn("no tenant owns the public URL's host: every request to it will get 404; use the --addr/--public-url of the first start or another --data-dir",
+			"host", public.Host)
+	}
 	wg.Go(func() { ring.Run(ctx) })
 
 	srv := server.New(server.Config{
