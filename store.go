@@ -18,6 +18,11 @@ type Store interface {
 	Tenant(ctx context.Context, name string) (Tenant, error)
 	// Tenants returns all tenants ordered by name.
 	Tenants(ctx context.Context) ([]Tenant, error)
+	// UpdateTenant applies fn to a tenant in one transaction and stores its
+	// hosts, algorithm and policy (fn cannot rename it), then tells every Watch.
+	// Returns fn's error as it is (nothing changes), ErrTenantNotFound, and
+	// ErrConflict if a new host belongs to another tenant.
+	UpdateTenant(ctx context.Context, name string, fn func(*Tenant) error) (Tenant, error)
 
 	// Keyset returns a tenant's keys. Returns ErrTenantNotFound for an unknown tenant.
 	Keyset(ctx context.Context, tenant string) (Keyset, error)
@@ -30,8 +35,8 @@ type Store interface {
 	UpdateKeyset(ctx context.Context, tenant string, fn func(*Keyset) error) (Keyset, error)
 	// Events returns a tenant's audit events, newest first, filtered by f.
 	Events(ctx context.Context, tenant string, f EventFilter) ([]Event, error)
-	// Watch calls fn with the tenant's name after each committed keyset change
-	// (including CreateTenant), until ctx is done. Changes made by other
+	// Watch calls fn with the tenant's name after each committed keyset or
+	// tenant change (CreateTenant, UpdateTenant, UpdateKeyset), until ctx is done. Changes made by other
 	// processes sharing the store are included where the backend can see them.
 	Watch(ctx context.Context, fn func(tenant string)) error
 

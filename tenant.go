@@ -47,3 +47,17 @@ func ValidateTenantName(name string) error {
 	}
 	return nil
 }
+
+// Validate checks a policy: no negative durations, and a minimum next-key
+// age shorter than the rotation period (or the next key could never be
+// promoted on schedule).
+// Returns EINVALID otherwise.
+func (p Policy) Validate() error {
+	switch {
+	case p.RotationPeriod < 0 || p.RevokePreviousAfter < 0 || p.MinNextAge < 0:
+		return Errorf(EINVALID, "Policy durations cannot be negative.")
+	case p.RotationPeriod > 0 && p.MinNextAge >= p.RotationPeriod:
+		return Errorf(EINVALID, "min_next_age (%s) must be shorter than rotation_period (%s).", p.MinNextAge, p.RotationPeriod)
+	}
+	return nil
+}
