@@ -7,6 +7,7 @@ const (
 	EventKeysetCreated = "signing_keys.created" // a tenant's first keyset
 	EventKeyRotated    = "signing_key.rotated"  // next → current → previous
 	EventKeyRevoked    = "signing_key.revoked"  // previous → revoked
+	EventTenantUpdated = "tenant.updated"       // hosts, algorithm or policy stored by UpdateTenant
 )
 
 // Event is one audit-log entry. Keyset changes record events that the store

@@ -41,6 +41,9 @@ type DB struct {
 	// PollInterval is how often Watch looks for changes made by other
 	// processes sharing the file; Open sets it to one second.
 	PollInterval time.Duration
+	// Now is the clock that dates the events the store writes itself
+	// (EventTenantUpdated); Open sets it to time.Now.
+	Now func() time.Time
 
 	hub hub
 }
@@ -106,6 +109,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	db.read = read
 	db.cached = newStmtCache(read)
 	db.PollInterval = time.Second
+	db.Now = time.Now
 	return db, nil
 }
 
@@ -387,20 +391,21 @@ func (s *subscriber) take() []string {
 var errClosed = errors.New("sqlite: database closed")
 
 // Watch calls fn, on the calling goroutine, with the tenant's name after each
-// committed keyset change made through db (UpdateKeyset, CreateTenant), in
-// commit order; a tenant changed several times while fn runs is reported
-// once. Changes made by other processes sharing the file (the CLI) are seen
-// within PollInterval, through the events every keyset change writes. Watch
-// blocks until ctx is done and then returns ctx.Err(); it returns an error at
-// once if db is or gets closed.
+// committed keyset or tenant change made through db (CreateTenant,
+// UpdateTenant, UpdateKeyset), in commit order; a tenant changed several
+// times while fn runs is reported once. Changes made by other processes
+// sharing the file (the CLI) are seen within PollInterval, through the events
+// every such change writes. Watch blocks until ctx is done and then returns
+// ctx.Err(); it returns an error at once if db is or gets closed.
 func (db *DB) Watch(ctx context.Context, fn func(tenant string)) error {
 	s, done, ok := db.hub.subscribe()
 	if !ok {
 		return errClosed
 	}
 	defer db.hub.unsubscribe(s)
-	// Other processes (the CLI) write to the same file: every keyset change
-	// writes an event, so new events name the tenants they changed.
+	// Other processes (the CLI) write to the same file: every keyset or
+	// tenant change writes an event, so new events name the tenants they
+	// changed.
 	var last int64
 	if err := db.read.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM events`).Scan(&last); err != nil {
 		return fmt.Errorf("watch: %w", err)

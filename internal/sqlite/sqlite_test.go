@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
 	"testing"
@@ -239,5 +240,74 @@ func TestWatchSeesOtherProcesses(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("Watch did not report a change made through another handle")
+	}
+}
+
+// TestWatchSeesTenantUpdatesOfOtherProcesses checks that UpdateTenant through
+// one handle reaches Watch on another, through the event it writes.
+func TestWatchSeesTenantUpdatesOfOtherProcesses(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "signet.db")
+	server, cli := open(t, path), open(t, path)
+	server.PollInterval = 20 * time.Millisecond
+	when := time.Date(2025, 6, 7, 8, 9, 10, 0, time.UTC)
+	cli.Now = func() time.Time { return when }
+	createTenant(t, cli, "acme")
+
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	seen := make(chan string, 100)
+	go server.Watch(ctx, func(tenant string) { seen <- tenant })
+	// Watch has taken its starting point once it reports a change made
+	// through its own handle.
+	createTenant(t, server, "probe")
+	select {
+	case got := <-seen:
+		if got != "probe" {
+			t.Fatalf("Watch reported %q, want probe", got)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Watch did not report a change made through its own handle")
+	}
+
+	if _, err := cli.UpdateTenant(ctx, "acme", func(tn *signet.Tenant) error {
+		tn.Hosts = []string{"login.acme.test", "acme.example.com"}
+		tn.Policy = signet.Policy{RotationPeriod: 720 * time.Hour, RevokePreviousAfter: 48 * time.Hour, MinNextAge: 10 * time.Minute}
+		return nil
+	}); err != nil {
+		t.Fatalf("UpdateTenant: %v", err)
+	}
+	// The poll may report probe again: its event is newer than the start.
+	timeout := time.After(5 * time.Second)
+	for got := ""; got != "acme"; {
+		select {
+		case got = <-seen:
+			if got != "acme" && got != "probe" {
+				t.Fatalf("Watch reported %q, want acme", got)
+			}
+		case <-timeout:
+			t.Fatal("Watch did not report a tenant update made through another handle")
+		}
+	}
+
+	evs, err := server.Events(ctx, "acme", signet.EventFilter{Type: signet.EventTenantUpdated})
+	if err != nil {
+		t.Fatalf("Events: %v", err)
+	}
+	if len(evs) != 1 {
+		t.Fatalf("got %d %s events, want 1", len(evs), signet.EventTenantUpdated)
+	}
+	e := evs[0]
+	if !e.Time.Equal(when) || e.Actor != "" || e.KID != "" {
+		t.Errorf("event: Time %v, Actor %q, KID %q; want %v and no actor or kid", e.Time, e.Actor, e.KID, when)
+	}
+	wantData := map[string]string{
+		"hosts":                 "login.acme.test,acme.example.com",
+		"algorithm":             "RS256",
+		"rotation_period":       "720h0m0s",
+		"revoke_previous_after": "48h0m0s",
+		"min_next_age":          "10m0s",
+	}
+	if !maps.Equal(e.Data, wantData) {
+		t.Errorf("event Data = %v, want %v", e.Data, wantData)
 	}
 }

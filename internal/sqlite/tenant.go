@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/signet-auth/signet"
@@ -38,13 +39,8 @@ func (db *DB) CreateTenant(ctx context.Context, t signet.Tenant, ks signet.Keyse
 		} else if err != nil {
 			return err
 		}
-		for i, h := range t.Hosts {
-			_, err := tx.ExecContext(ctx, `INSERT INTO tenant_hosts (host, tenant, position) VALUES (?, ?, ?)`, h, t.Name, i)
-			if isConstraint(err) {
-				return signet.Errorf(signet.ECONFLICT, "Host %q already belongs to a tenant.", h)
-			} else if err != nil {
-				return err
-			}
+		if err := insertHosts(ctx, tx, t.Name, t.Hosts); err != nil {
+			return err
 		}
 		for _, k := range ks.Keys {
 			if err := insertKey(ctx, tx, t.Name, k); err != nil {
@@ -60,20 +56,30 @@ func (db *DB) CreateTenant(ctx context.Context, t signet.Tenant, ks signet.Keyse
 	return nil
 }
 
+// insertHosts stores hosts as the tenant's, in order (position 0 is the
+// primary host). The tenant must have no hosts stored.
+// Returns ErrConflict if a host belongs to a tenant already, this one
+// included (a host listed twice).
+func insertHosts(ctx context.Context, tx *sql.Tx, tenant string, hosts []string) error {
+	for i, h := range hosts {
+		_, err := tx.ExecContext(ctx, `INSERT INTO tenant_hosts (host, tenant, position) VALUES (?, ?, ?)`, h, tenant, i)
+		if isConstraint(err) {
+			return signet.Errorf(signet.ECONFLICT, "Host %q already belongs to a tenant.", h)
+		} else if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Tenant returns one tenant.
 // Returns ErrTenantNotFound if there is none.
 func (db *DB) Tenant(ctx context.Context, name string) (signet.Tenant, error) {
 	var t signet.Tenant
 	err := db.inRead(ctx, func(tx *sql.Tx) error {
-		ts, err := queryTenants(ctx, tx, name)
-		if err != nil {
-			return err
-		}
-		if len(ts) == 0 {
-			return signet.ErrTenantNotFound
-		}
-		t = ts[0]
-		return nil
+		var err error
+		t, err = getTenant(ctx, tx, name)
+		return err
 	})
 	if err != nil {
 		return signet.Tenant{}, fmt.Errorf("tenant %s: %w", name, err)
@@ -93,6 +99,77 @@ func (db *DB) Tenants(ctx context.Context) ([]signet.Tenant, error) {
 		return nil, fmt.Errorf("tenants: %w", err)
 	}
 	return ts, nil
+}
+
+// UpdateTenant applies fn to a tenant in one write transaction and stores
+// the hosts (in order; the first is the primary host), algorithm and policy
+// that fn leaves, as given: the caller normalises and validates them. fn
+// cannot rename the tenant or change its CreatedAt; the result keeps the
+// stored ones. The transaction also writes an EventTenantUpdated event, dated
+// by db.Now, which is how Watch in other processes sharing the file learns of
+// the change; after commit UpdateTenant tells every Watch of db.
+// Returns fn's error as it is (nothing changes), ErrTenantNotFound for an
+// unknown tenant (fn is not called), and ErrConflict if a host belongs to
+// another tenant or is listed twice (nothing changes).
+func (db *DB) UpdateTenant(ctx context.Context, name string, fn func(*signet.Tenant) error) (signet.Tenant, error) {
+	var created time.Time
+	t, err := update(ctx, db, "update tenant "+name,
+		func(tx *sql.Tx) (signet.Tenant, error) {
+			t, err := getTenant(ctx, tx, name)
+			created = t.CreatedAt
+			return t, err
+		},
+		fn,
+		func(tx *sql.Tx, t *signet.Tenant) error {
+			t.Name, t.CreatedAt = name, created
+			_, err := tx.ExecContext(ctx, `UPDATE tenants SET algorithm = ?, rotation_period = ?,
+				revoke_previous_after = ?, min_next_age = ? WHERE name = ?`,
+				t.Algorithm, int64(t.Policy.RotationPeriod), int64(t.Policy.RevokePreviousAfter),
+				int64(t.Policy.MinNextAge), name)
+			if err != nil {
+				return err
+			}
+			// Positions are unique per tenant, and hosts may swap places:
+			// store the list afresh rather than diff it.
+			if _, err := tx.ExecContext(ctx, `DELETE FROM tenant_hosts WHERE tenant = ?`, name); err != nil {
+				return err
+			}
+			if err := insertHosts(ctx, tx, name, t.Hosts); err != nil {
+				return err
+			}
+			return insertEvents(ctx, tx, name, []signet.Event{{
+				Time: db.Now(),
+				Type: signet.EventTenantUpdated,
+				Data: map[string]string{
+					"hosts":                 strings.Join(t.Hosts, ","),
+					"algorithm":             t.Algorithm,
+					"rotation_period":       t.Policy.RotationPeriod.String(),
+					"revoke_previous_after": t.Policy.RevokePreviousAfter.String(),
+					"min_next_age":          t.Policy.MinNextAge.String(),
+				},
+			}})
+		})
+	if err != nil {
+		return signet.Tenant{}, err
+	}
+	db.hub.publish(name)
+	return t, nil
+}
+
+// getTenant returns the tenant named name.
+// Returns ErrTenantNotFound if there is none.
+func getTenant(ctx context.Context, tx *sql.Tx, name string) (signet.Tenant, error) {
+	if name == "" { // queryTenants would return every tenant
+		return signet.Tenant{}, signet.ErrTenantNotFound
+	}
+	ts, err := queryTenants(ctx, tx, name)
+	if err != nil {
+		return signet.Tenant{}, err
+	}
+	if len(ts) == 0 {
+		return signet.Tenant{}, signet.ErrTenantNotFound
+	}
+	return ts[0], nil
 }
 
 // queryTenants returns the tenant named name, or every tenant if name is

@@ -18,6 +18,7 @@ import (
 // (with t.Cleanup). The suite's subtests are independent of each other.
 func Run(t *testing.T, open func(t *testing.T) signet.Store) {
 	t.Run("Tenants", func(t *testing.T) { testTenants(t, open) })
+	t.Run("UpdateTenant", func(t *testing.T) { testUpdateTenant(t, open) })
 	t.Run("Keyset", func(t *testing.T) { testKeyset(t, open) })
 	t.Run("UpdateKeyset", func(t *testing.T) { testUpdateKeyset(t, open) })
 	t.Run("Events", func(t *testing.T) { testEvents(t, open) })

@@ -107,10 +107,35 @@ func testWatch(t *testing.T, open func(t *testing.T) signet.Store) {
 		}
 	}
 
+	// So does a tenant update, once it has committed.
+	if _, err := s.UpdateTenant(t.Context(), "acme", func(tn *signet.Tenant) error {
+		tn.Hosts = append(tn.Hosts, "login.acme.test")
+		tn.Policy.RotationPeriod = 30 * 24 * time.Hour
+		return nil
+	}); err != nil {
+		t.Fatalf("UpdateTenant: %v", err)
+	}
+	for i, w := range []*watcher{w1, w2} {
+		if got := w.next(t); got != "acme" {
+			t.Errorf("watcher %d after UpdateTenant(acme): got %q", i+1, got)
+		}
+	}
+
 	// Failed changes are not reported: the next name is the next success.
 	_, err := s.UpdateKeyset(t.Context(), "acme", func(*signet.Keyset) error { return errors.New("boom") })
 	if err == nil {
 		t.Fatal("UpdateKeyset with a failing fn: got no error")
+	}
+	_, err = s.UpdateTenant(t.Context(), "acme", func(*signet.Tenant) error { return errors.New("boom") })
+	if err == nil {
+		t.Fatal("UpdateTenant with a failing fn: got no error")
+	}
+	_, err = s.UpdateTenant(t.Context(), "newcomer", func(tn *signet.Tenant) error {
+		tn.Hosts = append(tn.Hosts, "login.acme.test")
+		return nil
+	})
+	if err == nil {
+		t.Fatal("UpdateTenant with a host of another tenant: got no error")
 	}
 	tn, ks := newTenant(t, "copycat", "newcomer.example.com")
 	if err := s.CreateTenant(t.Context(), tn, ks); err == nil {
