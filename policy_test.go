@@ -61,7 +61,7 @@ func TestSchedule(t *testing.T) {
 		{"manual policy never acts", t0.Add(1000 * day), signet.Policy{}, 0, false, false, nil},
 		{"period not elapsed", t0.Add(6 * day), signet.Policy{RotationPeriod: 7 * day}, 0, false, false, nil},
 		{"period elapsed", t0.Add(7 * day), signet.Policy{RotationPeriod: 7 * day}, 0, true, false, nil},
-		{"period elapsed but next too young (policy)", t0.Add(2 * time.Hour), signet.Policy{RotationPeriod: time.Hour, MinNextAge: 59 * time.Minute + 2*time.Hour}, 0, false, true, nil},
+		{"period elapsed but next too young (policy)", t0.Add(2 * time.Hour), signet.Policy{RotationPeriod: time.Hour, MinNextAge: 59*time.Minute + 2*time.Hour}, 0, false, true, nil},
 		{"period elapsed but next younger than the JWKS max-age", t0.Add(time.Hour + 4*time.Minute), signet.Policy{RotationPeriod: time.Hour}, 5 * time.Minute, false, true, nil},
 		{"next old enough for the JWKS max-age", t0.Add(time.Hour + 5*time.Minute), signet.Policy{RotationPeriod: time.Hour}, 5 * time.Minute, true, false, nil},
 		{"grace passed for the older previous key only", t0.Add(day), signet.Policy{RevokePreviousAfter: 2 * day}, 0, false, false, []string{"p2"}},

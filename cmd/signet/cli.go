@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -22,6 +23,22 @@ type stringsFlag []string
 func (s *stringsFlag) String() string     { return strings.Join(*s, ",") }
 func (s *stringsFlag) Set(v string) error { *s = append(*s, v); return nil }
 
+// durationFlag is a duration flag that knows whether it was given.
+type durationFlag struct {
+	d   time.Duration
+	set bool
+}
+
+func (f *durationFlag) String() string { return f.d.String() }
+func (f *durationFlag) Set(v string) error {
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return err
+	}
+	f.d, f.set = d, true
+	return nil
+}
+
 // operate runs the operator commands: tenants, clients and keys.
 func operate(ctx context.Context, group string, args []string, env Env) error {
 	if len(args) == 0 {
@@ -37,12 +54,22 @@ func operate(ctx context.Context, group string, args []string, env Env) error {
 		audience      string
 		scopes        string
 		revokeCurrent bool
+		removeHosts   stringsFlag
+		period        durationFlag
+		grace         durationFlag
+		minNextAge    durationFlag
 	)
 	_, err := c.parse(group+" "+sub, args, env, false, func(fs *flag.FlagSet) {
 		switch group + " " + sub {
 		case "tenants create":
 			fs.Var(&hosts, "host", "a host (host[:port]) that reaches the tenant; repeatable")
 			fs.StringVar(&alg, "alg", signet.DefaultAlgorithm, "signing algorithm: RS256 or ES256")
+		case "tenants update":
+			fs.Var(&hosts, "add-host", "add a host that reaches the tenant; repeatable")
+			fs.Var(&removeHosts, "remove-host", "remove a host (not the primary one); repeatable")
+			fs.Var(&period, "rotation-period", "rotate automatically this long after the last rotation (0 = manual only)")
+			fs.Var(&grace, "revoke-previous-after", "revoke previous keys this long after they stopped signing (0 = never)")
+			fs.Var(&minNextAge, "min-next-age", "never promote on schedule a next key published for less than this (the JWKS max-age applies too)")
 		case "clients create":
 			fs.StringVar(&name, "name", "", "application name (required)")
 			fs.StringVar(&audience, "audience", "", "grant the client access to this API identifier")
@@ -93,15 +120,40 @@ func operate(ctx context.Context, group string, args []string, env Env) error {
 			return err
 		}
 		fmt.Fprintf(out, "created tenant %s\nissuer\t%s\njwks\t%s.well-known/jwks.json\n", t.Name, ring.Issuer(t.Hosts[0]), ring.Issuer(t.Hosts[0]))
+	case "tenants update":
+		if len(c.args) != 1 {
+			return errors.New("usage: signet tenants update NAME [--add-host H] [--remove-host H] [--rotation-period D] [--revoke-previous-after D] [--min-next-age D]")
+		}
+		t, err := ring.UpdateTenant(ctx, c.args[0], func(t *signet.Tenant) error {
+			for _, h := range removeHosts {
+				i := slices.Index(t.Hosts, strings.ToLower(h))
+				if i < 0 {
+					return signet.Errorf(signet.EINVALID, "Tenant %s has no host %q.", t.Name, h)
+				}
+				t.Hosts = slices.Delete(t.Hosts, i, i+1)
+			}
+			t.Hosts = append(t.Hosts, hosts...)
+			if period.set {
+				t.Policy.RotationPeriod = period.d
+			}
+			if grace.set {
+				t.Policy.RevokePreviousAfter = grace.d
+			}
+			if minNextAge.set {
+				t.Policy.MinNextAge = minNextAge.d
+			}
+			return nil
+		})
+		if err != nil {
+			return errors.New(signet.ErrorMessage(err))
+		}
+		printTenants(out, []signet.Tenant{t})
 	case "tenants list":
 		ts, err := store.Tenants(ctx)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintln(out, "NAME\tALG\tHOSTS")
-		for _, t := range ts {
-			fmt.Fprintf(out, "%s\t%s\t%s\n", t.Name, t.Algorithm, strings.Join(t.Hosts, " "))
-		}
+		printTenants(out, ts)
 	case "clients create":
 		if name == "" {
 			return errors.New("clients create: --name is required")
@@ -199,6 +251,22 @@ func operate(ctx context.Context, group string, args []string, env Env) error {
 		return fmt.Errorf("unknown command %q", group+" "+sub)
 	}
 	return nil
+}
+
+func printTenants(out io.Writer, ts []signet.Tenant) {
+	fmt.Fprintln(out, "NAME\tALG\tROTATION PERIOD\tREVOKE PREVIOUS AFTER\tMIN NEXT AGE\tHOSTS")
+	for _, t := range ts {
+		p := t.Policy
+		fmt.Fprintf(out, "%s\t%s\t%s\t%s\t%s\t%s\n", t.Name, t.Algorithm, orNever(p.RotationPeriod, "manual"),
+			orNever(p.RevokePreviousAfter, "never"), p.MinNextAge, strings.Join(t.Hosts, " "))
+	}
+}
+
+func orNever(d time.Duration, zero string) string {
+	if d == 0 {
+		return zero
+	}
+	return d.String()
 }
 
 func stamp(t time.Time) string {

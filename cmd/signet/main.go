@@ -31,7 +31,10 @@ const usage = `Usage: signet <command> [flags]
 Commands:
   serve                         run the server
   tenants create NAME [--host H]...   create a tenant (default host NAME.<public host>)
-  tenants list                  list tenants
+  tenants update NAME [--add-host H] [--remove-host H] [--rotation-period D]
+                 [--revoke-previous-after D] [--min-next-age D]
+                                change a tenant's hosts or automatic rotation policy
+  tenants list                  list tenants and their policies
   clients create --name N [--audience A --scopes "s1 s2"]
                                 create a machine-to-machine application granted scopes on
                                 API A; prints its secret once

@@ -69,7 +69,7 @@ func serve(ctx context.Context, args []string, env Env) error {
 
 	pool := keygen.NewPool(2)
 	wg.Go(func() { pool.Run(ctx) })
-	ring := keyring.New(keyring.Config{Store: store, Sealer: sealer, Pool: pool, Scheme: public.Scheme, Resync: c.Resync, Logger: log})
+	ring := keyring.New(keyring.Config{Store: store, Sealer: sealer, Pool: pool, Scheme: public.Scheme, Resync: c.Resync, JWKSMaxAge: c.JWKSMaxAge, Logger: log})
 	if err := bootstrap(ctx, &c, store, ring, public.Host, ln.Addr().String(), log); err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -51,6 +52,13 @@ type Config struct {
 	// Resync is how often every view is reloaded from the store as a safety
 	// net behind the change feed; 0 means one minute.
 	Resync time.Duration
+	// JWKSMaxAge is how long clients may cache the JWKS. A scheduled rotation
+	// never promotes a next key published for less than this (nor less than
+	// the tenant's MinNextAge); a manual one does, with a warning.
+	JWKSMaxAge time.Duration
+	// PolicyInterval is how often tenants' rotation policies are enforced;
+	// 0 means 30 seconds.
+	PolicyInterval time.Duration
 	// Now is the clock; nil means time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -78,6 +86,9 @@ func New(cfg Config) *Ring {
 	if cfg.Resync == 0 {
 		cfg.Resync = time.Minute
 	}
+	if cfg.PolicyInterval == 0 {
+		cfg.PolicyInterval = 30 * time.Second
+	}
 	if cfg.Scheme == "" {
 		cfg.Scheme = "http"
 	}
@@ -102,7 +113,8 @@ func (r *Ring) Load(ctx context.Context) error {
 }
 
 // Run keeps the views current until ctx is done: it refreshes a tenant's view
-// on every change the store reports and reloads all views every Resync.
+// on every change the store reports, reloads all views every Resync, and
+// enforces the tenants' rotation policies every PolicyInterval.
 func (r *Ring) Run(ctx context.Context) error {
 	go func() {
 		err := r.cfg.Store.Watch(ctx, func(tenant string) {
@@ -114,16 +126,20 @@ func (r *Ring) Run(ctx context.Context) error {
 			r.cfg.Logger.Error("watch store", "err", err)
 		}
 	}()
-	t := time.NewTicker(r.cfg.Resync)
-	defer t.Stop()
+	resync := time.NewTicker(r.cfg.Resync)
+	defer resync.Stop()
+	policy := time.NewTicker(r.cfg.PolicyInterval)
+	defer policy.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-t.C:
+		case <-resync.C:
 			if err := r.Load(ctx); err != nil && ctx.Err() == nil {
 				r.cfg.Logger.Error("resync views", "err", err)
 			}
+		case <-policy.C:
+			r.EnforcePolicies(ctx)
 		}
 	}
 }
@@ -205,15 +221,9 @@ func (r *Ring) CreateTenant(ctx context.Context, name string, hosts []string, al
 	if alg == "" {
 		alg = signet.DefaultAlgorithm
 	}
-	if len(hosts) == 0 {
-		return signet.Tenant{}, signet.Errorf(signet.EINVALID, "A tenant needs at least one host.")
-	}
-	for i, h := range hosts {
-		h = strings.ToLower(strings.TrimSpace(h))
-		if h == "" || strings.ContainsAny(h, "/ ?#@") {
-			return signet.Tenant{}, signet.Errorf(signet.EINVALID, "Invalid host %q.", hosts[i])
-		}
-		hosts[i] = h
+	hosts, err := normalizeHosts(hosts)
+	if err != nil {
+		return signet.Tenant{}, err
 	}
 	now := r.cfg.Now().UTC()
 	t := signet.Tenant{Name: name, Hosts: hosts, Algorithm: alg, CreatedAt: now}
@@ -252,6 +262,23 @@ func (r *Ring) CreateTenant(ctx context.Context, name string, hosts []string, al
 	}
 	r.cfg.Logger.Info("tenant created", "tenant", name, "hosts", hosts, "alg", alg)
 	return t, nil
+}
+
+// normalizeHosts lower-cases and checks a tenant's hosts.
+// Returns EINVALID for none, an invalid one or a repeated one.
+func normalizeHosts(hosts []string) ([]string, error) {
+	if len(hosts) == 0 {
+		return nil, signet.Errorf(signet.EINVALID, "A tenant needs at least one host.")
+	}
+	out := make([]string, len(hosts))
+	for i, h := range hosts {
+		h = strings.ToLower(strings.TrimSpace(h))
+		if h == "" || strings.ContainsAny(h, "/ ?#@\\") || slices.Contains(out[:i], h) {
+			return nil, signet.Errorf(signet.EINVALID, "Invalid or repeated host %q.", hosts[i])
+		}
+		out[i] = h
+	}
+	return out, nil
 }
 
 // Issuer returns the issuer URL of a tenant host: scheme://host/.
@@ -333,7 +360,7 @@ func (r *Ring) Rotate(ctx context.Context, tenant string, opt RotateOptions) (Ro
 			return err
 		}
 		out = Rotation{Rotation: rot}
-		if min := t.Policy.MinNextAge; min > 0 && rot.NextAge < min {
+		if min := max(t.Policy.MinNextAge, r.cfg.JWKSMaxAge); rot.NextAge < min {
 			out.Warning = fmt.Sprintf("The promoted key had been published for %s, less than the minimum next-key age %s: clients that cache the JWKS may not know it yet.", rot.NextAge.Round(time.Second), min)
 		}
 		for i := range ks.Events {

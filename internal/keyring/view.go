@@ -113,7 +113,7 @@ func (v *View) published(kid string) (publishedKey, bool) {
 // version summarises what a view depends on, so an unchanged tenant is not rebuilt.
 func version(t signet.Tenant, ks signet.Keyset) string {
 	var b strings.Builder
-	b.WriteString(strings.Join(t.Hosts, ","))
+	fmt.Fprintf(&b, "%s|%s|%+v", strings.Join(t.Hosts, ","), t.Algorithm, t.Policy)
 	for _, k := range ks.Keys {
 		fmt.Fprintf(&b, "|%s:%s:%d:%d", k.KID, k.State, k.CurrentUntil.UnixNano(), k.RevokedAt.UnixNano())
 	}
