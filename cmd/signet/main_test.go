@@ -494,3 +494,53 @@ func TestCustomAPI(t *testing.T) {
 		t.Errorf("an API token on the Management API = %d, want 401", status)
 	}
 }
+
+// TestTenantUpdate changes a tenant's hosts and policy with the CLI while the
+// server runs: the new host answers within seconds, the primary host stays.
+func TestTenantUpdate(t *testing.T) {
+	in := start(t, t.TempDir())
+	port := in.addr[strings.LastIndex(in.addr, ":")+1:]
+	alias := "alias.localhost:" + port
+	out, err := in.run("tenants", "update", "default", "--add-host", alias, "--rotation-period", "720h", "--revoke-previous-after", "168h", "--min-next-age", "10m")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"720h0m0s", "168h0m0s", "10m0s", alias} {
+		if !strings.Contains(out, want) {
+			t.Errorf("tenants update output lacks %q:\n%s", want, out)
+		}
+	}
+	for _, args := range [][]string{
+		{"tenants", "update", "default", "--remove-host", "localhost:" + port},              // the primary host
+		{"tenants", "update", "default", "--rotation-period", "1h", "--min-next-age", "2h"}, // invalid policy
+		{"tenants", "update", "nobody", "--rotation-period", "1h"},
+		{"tenants", "update", "default", "--remove-host", "never.example"},
+	} {
+		if _, err := in.run(args...); err == nil {
+			t.Errorf("signet %s succeeded", strings.Join(args, " "))
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := hostClient(alias).Get("http://" + in.addr + "/.well-known/openid-configuration")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc struct{ Issuer string }
+		json.NewDecoder(resp.Body).Decode(&doc)
+		resp.Body.Close()
+		if resp.StatusCode == 200 {
+			if doc.Issuer != "http://"+alias+"/" {
+				t.Errorf("issuer on the new host = %q", doc.Issuer)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the new host still answers %d", resp.StatusCode)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if _, err := in.run("tenants", "update", "default", "--remove-host", alias); err != nil {
+		t.Fatal(err)
+	}
+}
