@@ -215,13 +215,15 @@ func (a *API) issuers(req keyring.Request) []string {
 	return out
 }
 
-// bearer returns the token of an "Authorization: Bearer" header.
+// bearer returns the token of an "Authorization: Bearer" header. Only
+// spaces and tabs around the token are dropped: anything else, Unicode white
+// space included, makes it a different (invalid) credential.
 func bearer(r *http.Request) (string, bool) {
 	auth := r.Header.Get("Authorization")
 	const prefix = "bearer "
 	if len(auth) <= len(prefix) || !strings.EqualFold(auth[:len(prefix)], prefix) {
 		return "", false
 	}
-	tok := strings.TrimSpace(auth[len(prefix):])
+	tok := strings.Trim(auth[len(prefix):], " \t")
 	return tok, tok != ""
 }

@@ -49,7 +49,7 @@ func decodeObject(r *http.Request, allowed ...string) (object, error) {
 	if err != nil {
 		return nil, err
 	}
-	b = bytes.TrimSpace(b)
+	b = bytes.Trim(b, " \t\r\n") // JSON's white space only: "\f{}" is not JSON
 	if len(b) == 0 {
 		return object{}, nil
 	}
