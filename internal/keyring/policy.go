@@ -144,3 +144,9 @@ func (r *Ring) UpdatePolicy(ctx context.Context, tenant string, p signet.Policy)
 		return nil
 	})
 }
+
+// Schedule returns what the tenant's policy asks of its keyset now, with the
+// JWKS max-age as the least next-key age.
+func (r *Ring) Schedule(v *View) signet.Schedule {
+	return v.Keyset.Schedule(r.cfg.Now().UTC(), v.Tenant.Policy, r.cfg.JWKSMaxAge)
+}

@@ -88,6 +88,11 @@ func (a *API) Register(mux *http.ServeMux) {
 
 	route("GET /api/v2/keys/signing", anyOf("read:signing_keys"), a.listKeys)
 	route("GET /api/v2/keys/signing/{kid}", anyOf("read:signing_keys"), a.getKey)
+	route("GET /api/v2/keys/signing/policy", anyOf("read:signing_keys"), a.getPolicy)
+	route("PATCH /api/v2/keys/signing/policy", need{
+		scopes:  []string{"update:signing_keys"},
+		message: "Insufficient scope; expected any of: update:signing_keys.",
+	}, a.updatePolicy)
 	route("POST /api/v2/keys/signing/rotate", need{
 		scopes: []string{"create:signing_keys", "update:signing_keys"}, all: true,
 		message: "Insufficient scope; expected create:signing_keys and update:signing_keys.",
