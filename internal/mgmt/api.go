@@ -89,6 +89,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	route("GET /api/v2/keys/signing", anyOf("read:signing_keys"), a.listKeys)
 	route("GET /api/v2/keys/signing/{kid}", anyOf("read:signing_keys"), a.getKey)
 	route("GET /api/v2/keys/signing/policy", anyOf("read:signing_keys"), a.getPolicy)
+	route("GET /api/v2/keys/signing/events", anyOf("read:signing_keys"), a.listEvents)
 	route("PATCH /api/v2/keys/signing/policy", need{
 		scopes:  []string{"update:signing_keys"},
 		message: "Insufficient scope; expected any of: update:signing_keys.",
