@@ -39,6 +39,14 @@ func (f *durationFlag) Set(v string) error {
 	return nil
 }
 
+// commands are the operator commands.
+var commands = []string{
+	"tenants create", "tenants update", "tenants list",
+	"clients create", "clients list",
+	"apis create", "apis list",
+	"keys list", "keys rotate", "keys revoke",
+}
+
 // operate runs the operator commands: tenants, clients and keys.
 func operate(ctx context.Context, group string, args []string, env Env) error {
 	if len(args) == 0 {
@@ -46,6 +54,10 @@ func operate(ctx context.Context, group string, args []string, env Env) error {
 		return errUsage
 	}
 	sub, args := args[0], args[1:]
+	if !slices.Contains(commands, group+" "+sub) {
+		fmt.Fprintf(env.Stderr, "signet: unknown command %q\n\n%s", group+" "+sub, usage)
+		return errUsage
+	}
 	var (
 		c             config
 		hosts         stringsFlag

@@ -47,7 +47,7 @@ Commands:
                                 rotate the tenant's signing key
   keys revoke KID               revoke a previous signing key
 
-Every command takes --tenant (default "default"), --data-dir, --database and
+Operator commands take --tenant (default "default"), --data-dir, --database and
 --public-url; run "signet <command> -h" for all flags.
 `
 

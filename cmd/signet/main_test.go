@@ -544,3 +544,35 @@ func TestTenantUpdate(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestUsage checks that bad command lines fail with exit code 2 and touch
+// nothing on disk.
+func TestUsage(t *testing.T) {
+	for _, args := range [][]string{
+		{},
+		{"bogus"},
+		{"keys"},
+		{"keys", "bogus"},
+		{"keys", "list", "--no-such-flag"},
+		{"serve", "--jwks-max-age", "soon"},
+		{"serve", "extra-argument"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "data")
+			var out, errb bytes.Buffer
+			code := Main(context.Background(), append(args, "--data-dir", dir), Env{Stdout: &out, Stderr: &errb})
+			if len(args) == 0 {
+				code = Main(context.Background(), nil, Env{Stdout: &out, Stderr: &errb})
+			}
+			if code == 0 {
+				t.Errorf("exit code 0, output %s", out.String())
+			}
+			if errb.Len() == 0 {
+				t.Error("nothing said on stderr")
+			}
+			if _, err := os.Stat(dir); err == nil {
+				t.Error("a refused command created the data dir")
+			}
+		})
+	}
+}
