@@ -3,11 +3,9 @@ package keyring_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"sort"
 	"sync"
@@ -19,40 +17,13 @@ import (
 	"github.com/signet-auth/signet"
 	"github.com/signet-auth/signet/internal/keygen"
 	"github.com/signet-auth/signet/internal/keyring"
-	"github.com/signet-auth/signet/internal/seal"
-	"github.com/signet-auth/signet/internal/sqlite"
+	"github.com/signet-auth/signet/internal/ringtest"
 )
-
-// newRing returns a Ring on a fresh SQLite file whose key pool keeps
-// poolSize keys ready, and the store.
-func newRing(tb testing.TB, poolSize int) (*keyring.Ring, signet.Store) {
-	r, store, _ := setup(tb, poolSize)
-	return r, store
-}
-
-func setup(tb testing.TB, poolSize int) (*keyring.Ring, signet.Store, *keygen.Pool) {
-	tb.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	tb.Cleanup(cancel)
-	db, err := sqlite.Open(ctx, filepath.Join(tb.TempDir(), "signet.db"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { db.Close() })
-	key := make([]byte, 32)
-	rand.Read(key)
-	s, err := seal.New(key)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	pool := keygen.NewPool(poolSize)
-	go pool.Run(ctx)
-	return keyring.New(keyring.Config{Store: db, Sealer: s, Pool: pool, Scheme: "http"}), db, pool
-}
 
 func TestCreateTenant(t *testing.T) {
 	ctx := context.Background()
-	r, store := newRing(t, 2)
+	env := ringtest.New(t, ringtest.Options{PoolSize: 2})
+	r, store := env.Ring, env.Store
 	if _, err := r.CreateTenant(ctx, "default", []string{"Localhost:8080", "127.0.0.1:8080"}, ""); err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +77,7 @@ func TestCreateTenant(t *testing.T) {
 
 func TestRotateAndRevoke(t *testing.T) {
 	ctx := context.Background()
-	r, _ := newRing(t, 2)
+	r := ringtest.New(t, ringtest.Options{PoolSize: 2}).Ring
 	if _, err := r.CreateTenant(ctx, "default", []string{"localhost:8080"}, ""); err != nil {
 		t.Fatal(err)
 	}
@@ -199,7 +170,8 @@ func checkJWKS(t *testing.T, v *keyring.View, kids ...string) {
 
 func TestRotateIdempotent(t *testing.T) {
 	ctx := context.Background()
-	r, store := newRing(t, 12)
+	env := ringtest.New(t, ringtest.Options{PoolSize: 12})
+	r, store := env.Ring, env.Store
 	if _, err := r.CreateTenant(ctx, "default", []string{"localhost:8080"}, ""); err != nil {
 		t.Fatal(err)
 	}
@@ -241,7 +213,7 @@ func TestRotateIdempotent(t *testing.T) {
 func TestRotateWarnsOnYoungNextKey(t *testing.T) {
 	// The policy is not settable through the API yet; a zero MinNextAge never warns.
 	ctx := context.Background()
-	r, _ := newRing(t, 2)
+	r := ringtest.New(t, ringtest.Options{PoolSize: 2}).Ring
 	if _, err := r.CreateTenant(ctx, "default", []string{"localhost:8080"}, ""); err != nil {
 		t.Fatal(err)
 	}
@@ -262,7 +234,8 @@ func BenchmarkRotate(b *testing.B) {
 	for _, tenants := range []int{1, 10000} {
 		b.Run(fmt.Sprintf("tenants=%d", tenants), func(b *testing.B) {
 			ctx := context.Background()
-			r, _, pool := setup(b, b.N+2)
+			env := ringtest.New(b, ringtest.Options{PoolSize: b.N + 2})
+			r, pool := env.Ring, env.Pool
 			if _, err := r.CreateTenant(ctx, "bench", []string{"bench.localhost"}, "RS256"); err != nil {
 				b.Fatal(err)
 			}

@@ -2,14 +2,13 @@ package keyring_test
 
 import (
 	"context"
-	"crypto/rand"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/signet-auth/signet"
 	"github.com/signet-auth/signet/internal/keyring"
-	"github.com/signet-auth/signet/internal/seal"
+	"github.com/signet-auth/signet/internal/ringtest"
 )
 
 // clock is a fake clock tests move by hand.
@@ -26,16 +25,10 @@ func (c *clock) Add(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.now =
 // fake clock, on two replicas sharing one store, as Dex's rotation tests do.
 func TestPolicy(t *testing.T) {
 	ctx := context.Background()
-	_, store, pool := setup(t, 8)
 	clk := &clock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
-	key := make([]byte, 32)
-	rand.Read(key)
-	sealer, _ := seal.New(key)
-	replica := func() *keyring.Ring {
-		r := keyring.New(keyring.Config{Store: store, Sealer: sealer, Pool: pool, Scheme: "http", Now: clk.Now, JWKSMaxAge: 5 * time.Minute})
-		return r
-	}
-	a, b := replica(), replica()
+	env := ringtest.New(t, ringtest.Options{PoolSize: 8, Now: clk.Now, JWKSMaxAge: 5 * time.Minute})
+	store := env.Store
+	a, b := env.Ring, env.Replica()
 	if _, err := a.CreateTenant(ctx, "acme", []string{"acme.example"}, ""); err != nil {
 		t.Fatal(err)
 	}
@@ -126,12 +119,8 @@ func TestPolicy(t *testing.T) {
 // rotation goes ahead with a warning.
 func TestPolicyHoldsYoungNextKey(t *testing.T) {
 	ctx := context.Background()
-	_, store, pool := setup(t, 8)
 	clk := &clock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
-	key := make([]byte, 32)
-	rand.Read(key)
-	sealer, _ := seal.New(key)
-	r := keyring.New(keyring.Config{Store: store, Sealer: sealer, Pool: pool, Scheme: "http", Now: clk.Now, JWKSMaxAge: time.Hour})
+	r := ringtest.New(t, ringtest.Options{PoolSize: 8, Now: clk.Now, JWKSMaxAge: time.Hour}).Ring
 	if _, err := r.CreateTenant(ctx, "acme", []string{"acme.example"}, ""); err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package mgmt_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
@@ -13,7 +12,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -24,6 +22,7 @@ import (
 	"github.com/signet-auth/signet/internal/keyring"
 	"github.com/signet-auth/signet/internal/mgmt"
 	"github.com/signet-auth/signet/internal/oauth"
+	"github.com/signet-auth/signet/internal/ringtest"
 	"github.com/signet-auth/signet/internal/seal"
 	"github.com/signet-auth/signet/internal/secret"
 	"github.com/signet-auth/signet/internal/sqlite"
@@ -33,12 +32,8 @@ import (
 var pool *keygen.Pool
 
 func TestMain(m *testing.M) {
-	ctx, cancel := context.WithCancel(context.Background())
 	pool = keygen.NewPool(6)
-	go pool.Run(ctx)
-	code := m.Run()
-	cancel()
-	os.Exit(code)
+	os.Exit(ringtest.Main(m, pool))
 }
 
 const (
@@ -86,19 +81,9 @@ func (e *env) logged() string {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "signet.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	mk := make([]byte, seal.KeySize)
-	rand.Read(mk)
-	s, err := seal.New(mk)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ring := keyring.New(keyring.Config{Store: db, Sealer: s, Pool: pool, Scheme: "http"})
-	e := &env{t: t, store: db, sealer: s, ring: ring, mux: http.NewServeMux()}
+	re := ringtest.New(t, ringtest.Options{Pool: pool})
+	db, ring := re.Store, re.Ring
+	e := &env{t: t, store: db, sealer: re.Sealer, ring: ring, mux: http.NewServeMux()}
 	logger := slog.New(slog.NewTextHandler(e, nil))
 	oauth.New(oauth.Config{Ring: ring, Store: db, Logger: logger}).Register(e.mux)
 	mgmt.New(mgmt.Config{Ring: ring, Store: db, Logger: logger}).Register(e.mux)

@@ -2,11 +2,9 @@ package oauth_test
 
 import (
 	"context"
-	"crypto/rand"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -14,6 +12,7 @@ import (
 	"github.com/signet-auth/signet/internal/keygen"
 	"github.com/signet-auth/signet/internal/keyring"
 	"github.com/signet-auth/signet/internal/oauth"
+	"github.com/signet-auth/signet/internal/ringtest"
 	"github.com/signet-auth/signet/internal/seal"
 	"github.com/signet-auth/signet/internal/secret"
 	"github.com/signet-auth/signet/internal/sqlite"
@@ -37,12 +36,8 @@ func settle(tb testing.TB) {
 }
 
 func TestMain(m *testing.M) {
-	ctx, cancel := context.WithCancel(context.Background())
 	pool = keygen.NewPool(poolSize)
-	go pool.Run(ctx)
-	code := m.Run()
-	cancel()
-	os.Exit(code)
+	os.Exit(ringtest.Main(m, pool))
 }
 
 const (
@@ -73,22 +68,12 @@ type env struct {
 func newEnv(tb testing.TB) *env {
 	tb.Helper()
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(tb.TempDir(), "signet.db"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { db.Close() })
-	mk := make([]byte, seal.KeySize)
-	rand.Read(mk)
-	s, err := seal.New(mk)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	ring := keyring.New(keyring.Config{Store: db, Sealer: s, Pool: pool, Scheme: "http"})
+	re := ringtest.New(tb, ringtest.Options{Pool: pool})
+	db, ring := re.Store, re.Ring
 	if _, err := ring.CreateTenant(ctx, "default", []string{host, aliasHost}, ""); err != nil {
 		tb.Fatal(err)
 	}
-	e := &env{tb: tb, store: db, sealer: s, ring: ring, mux: http.NewServeMux()}
+	e := &env{tb: tb, store: db, sealer: re.Sealer, ring: ring, mux: http.NewServeMux()}
 	e.h = oauth.New(oauth.Config{Ring: ring, Store: db})
 	e.h.Register(e.mux)
 

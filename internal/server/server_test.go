@@ -3,7 +3,6 @@ package server_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"io"
@@ -12,7 +11,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -20,21 +18,16 @@ import (
 
 	"github.com/signet-auth/signet/internal/keygen"
 	"github.com/signet-auth/signet/internal/keyring"
-	"github.com/signet-auth/signet/internal/seal"
+	"github.com/signet-auth/signet/internal/ringtest"
 	"github.com/signet-auth/signet/internal/server"
-	"github.com/signet-auth/signet/internal/sqlite"
 )
 
 // pool pre-generates keys for every test of the package.
 var pool *keygen.Pool
 
 func TestMain(m *testing.M) {
-	ctx, cancel := context.WithCancel(context.Background())
 	pool = keygen.NewPool(4)
-	go pool.Run(ctx)
-	code := m.Run()
-	cancel()
-	os.Exit(code)
+	os.Exit(ringtest.Main(m, pool))
 }
 
 // The tenant "acme" owns these hosts (stored in lower case).
@@ -47,20 +40,8 @@ const (
 // sealer with a random key, the key pool) with the one tenant "acme".
 func newRing(t *testing.T) *keyring.Ring {
 	t.Helper()
-	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "signet.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	mk := make([]byte, seal.KeySize)
-	rand.Read(mk)
-	s, err := seal.New(mk)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ring := keyring.New(keyring.Config{Store: db, Sealer: s, Pool: pool, Scheme: "http"})
-	if _, err := ring.CreateTenant(ctx, "acme", []string{"Auth.Acme.test:8443", portless}, ""); err != nil {
+	ring := ringtest.New(t, ringtest.Options{Pool: pool}).Ring
+	if _, err := ring.CreateTenant(context.Background(), "acme", []string{"Auth.Acme.test:8443", portless}, ""); err != nil {
 		t.Fatal(err)
 	}
 	return ring
