@@ -174,8 +174,12 @@ func (c *config) sealer(env Env, log *slog.Logger) (*seal.Sealer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("master key: %w", err)
 	}
+	path := filepath.Join(c.DataDir, "master.key")
 	if created && log != nil {
-		log.Info("master key created", "path", filepath.Join(c.DataDir, "master.key"))
+		log.Info("master key created", "path", path)
+	}
+	if fi, err := os.Stat(path); err == nil && env.Getenv("SIGNET_MASTER_KEY") == "" && fi.Mode().Perm()&0o077 != 0 && log != nil {
+		log.Warn("the master key file is readable by other users; chmod 600 it", "path", path, "mode", fi.Mode().Perm().String())
 	}
 	return seal.New(key)
 }
