@@ -170,7 +170,11 @@ func (c *config) openStore(ctx context.Context) (signet.Store, error) {
 // sealer loads the master key from SIGNET_MASTER_KEY or <data-dir>/master.key
 // (created on first use).
 func (c *config) sealer(env Env, log *slog.Logger) (*seal.Sealer, error) {
-	key, created, err := seal.LoadKey(env.Getenv("SIGNET_MASTER_KEY"), filepath.Join(c.DataDir, "master.key"))
+	fromEnv := env.Getenv("SIGNET_MASTER_KEY")
+	key, created, err := seal.LoadKey(fromEnv, filepath.Join(c.DataDir, "master.key"))
+	if err != nil && fromEnv != "" {
+		return nil, fmt.Errorf("SIGNET_MASTER_KEY: %w", err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("master key: %w", err)
 	}
@@ -178,7 +182,7 @@ func (c *config) sealer(env Env, log *slog.Logger) (*seal.Sealer, error) {
 	if created && log != nil {
 		log.Info("master key created", "path", path)
 	}
-	if fi, err := os.Stat(path); err == nil && env.Getenv("SIGNET_MASTER_KEY") == "" && fi.Mode().Perm()&0o077 != 0 && log != nil {
+	if fi, err := os.Stat(path); err == nil && fromEnv == "" && fi.Mode().Perm()&0o077 != 0 && log != nil {
 		log.Warn("the master key file is readable by other users; chmod 600 it", "path", path, "mode", fi.Mode().Perm().String())
 	}
 	return seal.New(key)

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -574,5 +575,55 @@ func TestUsage(t *testing.T) {
 				t.Error("a refused command created the data dir")
 			}
 		})
+	}
+}
+
+// TestMasterKeyFromEnv runs with SIGNET_MASTER_KEY: no key file is written,
+// and a restart under another master key refuses to start rather than serve.
+func TestMasterKeyFromEnv(t *testing.T) {
+	dir := t.TempDir()
+	keyA := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{1}, 32))
+	keyB := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{2}, 32))
+	run := func(key string) (int, string) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		var logs syncBuffer
+		done := make(chan int, 1)
+		go func() {
+			done <- Main(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", dir}, Env{Stdout: &logs, Stderr: &logs,
+				Getenv: func(k string) string {
+					if k == "SIGNET_MASTER_KEY" {
+						return key
+					}
+					return ""
+				},
+				Ready: func(string) { cancel() }})
+		}()
+		select {
+		case code := <-done:
+			return code, logs.String()
+		case <-time.After(30 * time.Second):
+			t.Fatal("serve did not stop")
+		}
+		return -1, ""
+	}
+	if code, logs := run(keyA); code != 0 {
+		t.Fatalf("first start = %d\n%s", code, logs)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "master.key")); err == nil {
+		t.Error("master.key written although SIGNET_MASTER_KEY is set")
+	}
+	code, logs := run(keyB)
+	if code == 0 {
+		t.Fatal("started under the wrong master key")
+	}
+	if !strings.Contains(logs, "master key") {
+		t.Errorf("the error does not point at the master key:\n%s", logs)
+	}
+	if code, logs := run(keyA); code != 0 {
+		t.Fatalf("restart with the right key = %d\n%s", code, logs)
+	}
+	if code, logs := run("not base64!"); code == 0 || !strings.Contains(logs, "SIGNET_MASTER_KEY") {
+		t.Errorf("a malformed SIGNET_MASTER_KEY: exit %d\n%s", code, logs)
 	}
 }

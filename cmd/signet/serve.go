@@ -16,6 +16,7 @@ import (
 	"github.com/signet-auth/signet/internal/keyring"
 	"github.com/signet-auth/signet/internal/mgmt"
 	"github.com/signet-auth/signet/internal/oauth"
+	"github.com/signet-auth/signet/internal/seal"
 	"github.com/signet-auth/signet/internal/server"
 )
 
@@ -74,6 +75,10 @@ func serve(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	if err := ring.Load(ctx); err != nil {
+		if errors.Is(err, seal.ErrOpen) {
+			return fmt.Errorf("the signing keys cannot be decrypted: the master key (SIGNET_MASTER_KEY or %s) is not the one they were sealed with: %w",
+				filepath.Join(c.DataDir, "master.key"), err)
+		}
 		return err
 	}
 	if _, ok := ring.ViewByHost(public.Host); !ok {
