@@ -200,10 +200,17 @@ func (db *DB) Events(ctx context.Context, tenant string, f signet.EventFilter) (
 	if limit <= 0 {
 		limit = 100
 	}
-	rows, err := db.read.QueryContext(ctx, `SELECT seq, time, type, actor, kid, idempotency_key, data
-		FROM events
-		WHERE tenant = ?1 AND (?2 = '' OR idempotency_key = ?2) AND (?3 = '' OR type = ?3)
-		ORDER BY seq DESC LIMIT ?4`, tenant, f.IdempotencyKey, f.Type, limit)
+	// Each filter is its own condition rather than "?2 = '' OR …", so a
+	// lookup by idempotency key uses its unique index instead of scanning.
+	where := "tenant = ?1"
+	if f.IdempotencyKey != "" {
+		where += " AND idempotency_key = ?2"
+	}
+	if f.Type != "" {
+		where += " AND type = ?3"
+	}
+	rows, err := db.cached.QueryContext(ctx, `SELECT seq, time, type, actor, kid, idempotency_key, data
+		FROM events WHERE `+where+` ORDER BY seq DESC LIMIT ?4`, tenant, f.IdempotencyKey, f.Type, limit)
 	if err != nil {
 		return nil, fmt.Errorf("events %s: %w", tenant, err)
 	}
