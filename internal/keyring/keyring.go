@@ -62,6 +62,38 @@ type Config struct {
 	// Now is the clock; nil means time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
+	// OnChange, if not nil, is called once per committed signing-key change:
+	// change is ChangeRotate, ChangeRotateAndRevoke or ChangeRevoke (once
+	// per key a policy revokes), and actorKind is ActorKindCLI,
+	// ActorKindPolicy or ActorKindAPI (anyone else). A replayed idempotent
+	// rotation and a refused change are not changes. It must not block.
+	OnChange func(change, actorKind string)
+}
+
+// The changes and actor kinds Config.OnChange reports.
+const (
+	ChangeRotate          = "rotate"
+	ChangeRotateAndRevoke = "rotate_and_revoke"
+	ChangeRevoke          = "revoke"
+
+	ActorKindAPI    = "api"
+	ActorKindCLI    = "cli"
+	ActorKindPolicy = "policy"
+)
+
+// changed reports a committed change by actor to Config.OnChange.
+func (r *Ring) changed(change, actor string) {
+	if r.cfg.OnChange == nil {
+		return
+	}
+	kind := ActorKindAPI
+	switch actor {
+	case "cli":
+		kind = ActorKindCLI
+	case ActorPolicy:
+		kind = ActorKindPolicy
+	}
+	r.cfg.OnChange(change, kind)
 }
 
 // Ring holds the views of all tenants and performs key changes.
@@ -387,6 +419,11 @@ func (r *Ring) Rotate(ctx context.Context, tenant string, opt RotateOptions) (Ro
 	if err != nil {
 		return Rotation{}, fmt.Errorf("rotate tenant %s: %w", tenant, err)
 	}
+	if opt.RevokeCurrent {
+		r.changed(ChangeRotateAndRevoke, opt.Actor)
+	} else {
+		r.changed(ChangeRotate, opt.Actor)
+	}
 	if err := r.Refresh(ctx, tenant); err != nil {
 		return Rotation{}, err
 	}
@@ -439,6 +476,7 @@ func (r *Ring) Revoke(ctx context.Context, tenant, kid, actor string) (signet.Ke
 	if err != nil {
 		return signet.Key{}, fmt.Errorf("revoke key %s of tenant %s: %w", kid, tenant, err)
 	}
+	r.changed(ChangeRevoke, actor)
 	if err := r.Refresh(ctx, tenant); err != nil {
 		return signet.Key{}, err
 	}

@@ -223,6 +223,110 @@ func TestRotateWarnsOnYoungNextKey(t *testing.T) {
 	}
 }
 
+// change is one call of keyring.Config.OnChange.
+type change struct{ change, actorKind string }
+
+// changeLog records OnChange calls.
+type changeLog struct {
+	mu    sync.Mutex
+	calls []change
+}
+
+func (l *changeLog) record(c, a string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.calls = append(l.calls, change{c, a})
+}
+
+// take returns the calls since the last take.
+func (l *changeLog) take() []change {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := l.calls
+	l.calls = nil
+	return out
+}
+
+// TestOnChange checks that every committed key change, and nothing else, is
+// reported once with its kind and actor kind.
+func TestOnChange(t *testing.T) {
+	ctx := context.Background()
+	clk := &clock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	var log changeLog
+	r := ringtest.New(t, ringtest.Options{PoolSize: 8, Now: clk.Now, OnChange: log.record}).Ring
+	if _, err := r.CreateTenant(ctx, "acme", []string{"acme.example"}, ""); err != nil {
+		t.Fatal(err)
+	}
+	first, _ := r.View("acme")
+	day := 24 * time.Hour
+	steps := []struct {
+		name string
+		do   func() error
+		want []change
+	}{
+		{"create tenant", func() error { return nil }, nil},
+		{"rotate by the cli", func() error {
+			_, err := r.Rotate(ctx, "acme", keyring.RotateOptions{Actor: "cli"})
+			return err
+		}, []change{{"rotate", "cli"}}},
+		{"rotate and revoke by a client", func() error {
+			_, err := r.Rotate(ctx, "acme", keyring.RotateOptions{Actor: "client-1", RevokeCurrent: true})
+			return err
+		}, []change{{"rotate_and_revoke", "api"}}},
+		{"revoke by a client", func() error {
+			_, err := r.Revoke(ctx, "acme", first.Current.KID, "client-1")
+			return err
+		}, []change{{"revoke", "api"}}},
+		{"refused revoke", func() error {
+			if _, err := r.Revoke(ctx, "acme", first.Current.KID, "cli"); !errors.Is(err, signet.ErrAlreadyRevoked) {
+				return fmt.Errorf("second revoke = %v, want ErrAlreadyRevoked", err)
+			}
+			return nil
+		}, nil},
+		{"idempotent rotate", func() error {
+			_, err := r.Rotate(ctx, "acme", keyring.RotateOptions{Actor: "client-1", IdempotencyKey: "req-1"})
+			return err
+		}, []change{{"rotate", "api"}}},
+		{"replayed rotate", func() error {
+			rot, err := r.Rotate(ctx, "acme", keyring.RotateOptions{Actor: "client-1", IdempotencyKey: "req-1"})
+			if err == nil && !rot.Replayed {
+				return errors.New("the retry rotated again")
+			}
+			return err
+		}, nil},
+		{"policy set", func() error {
+			_, err := r.UpdatePolicy(ctx, "acme", signet.Policy{RotationPeriod: day, RevokePreviousAfter: time.Hour})
+			return err
+		}, nil},
+		// One previous key (current before the idempotent rotation) is past
+		// its grace; the rotation makes another previous key, not yet.
+		{"policy rotates and revokes", func() error {
+			clk.Add(day)
+			r.EnforcePolicies(ctx)
+			return nil
+		}, []change{{"rotate", "policy"}, {"revoke", "policy"}}},
+		{"policy has nothing due", func() error {
+			clk.Add(time.Minute)
+			r.EnforcePolicies(ctx)
+			return nil
+		}, nil},
+		{"policy revokes the second previous key", func() error {
+			clk.Add(time.Hour)
+			r.EnforcePolicies(ctx)
+			return nil
+		}, []change{{"revoke", "policy"}}},
+	}
+	for _, st := range steps {
+		clk.Add(time.Minute)
+		if err := st.do(); err != nil {
+			t.Fatalf("%s: %v", st.name, err)
+		}
+		if got := log.take(); !slices.Equal(got, st.want) {
+			t.Errorf("%s: OnChange calls %v, want %v", st.name, got, st.want)
+		}
+	}
+}
+
 // BenchmarkRotate measures the latency of one rotation of an RS256 tenant
 // (fresh key from a filled pool, certificate, sealing, transaction, view
 // rebuild) on a store that holds `tenants` tenants, and reports p50 and p99.

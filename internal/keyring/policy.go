@@ -70,6 +70,7 @@ func (r *Ring) scheduledRotate(ctx context.Context, t signet.Tenant) error {
 	if err != nil {
 		return fmt.Errorf("rotate tenant %s: %w", t.Name, err)
 	}
+	r.changed(ChangeRotate, ActorPolicy)
 	r.cfg.Logger.Info("signing key rotated", "tenant", t.Name, "actor", ActorPolicy, "current", rot.Current, "next", rot.Next)
 	return r.Refresh(ctx, t.Name)
 }
@@ -95,6 +96,9 @@ func (r *Ring) expirePrevious(ctx context.Context, t signet.Tenant) error {
 	})
 	if err != nil {
 		return fmt.Errorf("revoke expired keys of tenant %s: %w", t.Name, err)
+	}
+	for range revoked {
+		r.changed(ChangeRevoke, ActorPolicy)
 	}
 	r.cfg.Logger.Info("previous signing keys revoked", "tenant", t.Name, "actor", ActorPolicy, "kids", revoked)
 	return r.Refresh(ctx, t.Name)

@@ -26,6 +26,8 @@ type Options struct {
 	Now func() time.Time
 	// JWKSMaxAge is keyring.Config.JWKSMaxAge.
 	JWKSMaxAge time.Duration
+	// OnChange is keyring.Config.OnChange.
+	OnChange func(change, actorKind string)
 }
 
 // Env is a Ring and the real parts under it. Its issuer URLs use "http".
@@ -64,6 +66,7 @@ func New(tb testing.TB, opt Options) *Env {
 	}
 	e := &Env{Store: db, Sealer: s, Pool: pool, cfg: keyring.Config{
 		Store: db, Sealer: s, Pool: pool, Scheme: "http", Now: opt.Now, JWKSMaxAge: opt.JWKSMaxAge,
+		OnChange: opt.OnChange,
 	}}
 	e.Ring = e.Replica()
 	return e
