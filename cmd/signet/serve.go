@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"sync"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/signet-auth/signet"
 	"github.com/signet-auth/signet/internal/keygen"
 	"github.com/signet-auth/signet/internal/keyring"
@@ -68,9 +70,11 @@ func serve(ctx context.Context, args []string, env Env) error {
 	defer wg.Wait() // background loops stop before the store closes
 	defer cancel()
 
+	metrics := server.NewMetrics(prometheus.NewRegistry())
 	pool := keygen.NewPool(2)
 	wg.Go(func() { pool.Run(ctx) })
-	ring := keyring.New(keyring.Config{Store: store, Sealer: sealer, Pool: pool, Scheme: public.Scheme, Resync: c.Resync, JWKSMaxAge: c.JWKSMaxAge, Logger: log})
+	ring := keyring.New(keyring.Config{Store: store, Sealer: sealer, Pool: pool, Scheme: public.Scheme, Resync: c.Resync, JWKSMaxAge: c.JWKSMaxAge, Logger: log,
+		OnChange: metrics.KeyChanged})
 	if err := bootstrap(ctx, &c, store, ring, public.Host, ln.Addr().String(), log); err != nil {
 		return err
 	}
@@ -102,6 +106,8 @@ func serve(ctx context.Context, args []string, env Env) error {
 		TLSCert: c.TLSCert,
 		TLSKey:  c.TLSKey,
 		Logger:  log,
+		Metrics: metrics,
+		Pool:    pool,
 	})
 	log.Info("signet serving", "addr", ln.Addr().String(), "public_url", public.String(), "tls", c.TLSCert != "")
 	if env.Ready != nil {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/signet-auth/signet/internal/keygen"
 	"github.com/signet-auth/signet/internal/keyring"
 )
 
@@ -30,6 +31,12 @@ type Config struct {
 	// TLSCert and TLSKey, if both set, make the server speak HTTPS.
 	TLSCert, TLSKey string
 	Logger          *slog.Logger
+	// Metrics, if not nil, counts every request and is served at GET
+	// /metrics with the number of tenants. A Metrics serves one Server: New
+	// panics if it served another.
+	Metrics *Metrics
+	// Pool, if set with Metrics, has its ready keys per algorithm in them.
+	Pool *keygen.Pool
 }
 
 // Server is Signet's HTTP server.
@@ -49,14 +56,26 @@ func New(cfg Config) *Server {
 		h.Register(s.tenants)
 	}
 	ops := http.NewServeMux()
-	ops.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+	ops.HandleFunc("GET /healthz", opsRoute(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Write([]byte("ok\n"))
-	})
-	ops.HandleFunc("GET /readyz", s.readyz)
+	}))
+	ops.HandleFunc("GET /readyz", opsRoute(s.readyz))
+	if cfg.Metrics != nil {
+		cfg.Metrics.register(cfg.Ring, cfg.Pool)
+		ops.HandleFunc("GET /metrics", opsRoute(cfg.Metrics.handler().ServeHTTP))
+	}
 	ops.Handle("/", http.HandlerFunc(s.serveTenant))
-	s.handler = s.logRequests(ops)
+	s.handler = s.observe(ops)
 	return s
+}
+
+// opsRoute labels the requests h serves with the route "ops".
+func opsRoute(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		setRoute(w, routeOps)
+		h(w, r)
+	}
 }
 
 // Handler returns the server's root handler.
@@ -80,19 +99,39 @@ func (s *Server) serveTenant(w http.ResponseWriter, r *http.Request) {
 	host := strings.ToLower(r.Host)
 	v, ok := s.cfg.Ring.ViewByHost(host)
 	if !ok {
+		setRoute(w, routeUnknownHost)
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		w.WriteHeader(http.StatusNotFound)
 		fmt.Fprintf(w, `{"statusCode":404,"error":"Not Found","message":"No tenant serves this host."}`)
 		return
 	}
 	ctx := keyring.WithRequest(r.Context(), keyring.Request{View: v, Issuer: s.cfg.Ring.Issuer(host)})
-	s.tenants.ServeHTTP(w, r.WithContext(ctx))
+	tr := r.WithContext(ctx)
+	s.tenants.ServeHTTP(w, tr)
+	// The mux sets the matched pattern on the request it was given, so it
+	// is the route: a bounded set, unlike paths. A CONNECT request that the
+	// mux redirects gets its path as "pattern"; Signet has no CONNECT routes.
+	route := tr.Pattern
+	if route == "" || r.Method == http.MethodConnect {
+		route = routeUnmatched
+	}
+	setRoute(w, route)
 }
 
-// statusWriter records the status code of a response.
+// statusWriter records the status code of a response and the route that
+// answered it (for metrics).
 type statusWriter struct {
 	http.ResponseWriter
 	status int
+	route  string
+}
+
+// setRoute records the route that answers a request on w, the server's
+// statusWriter.
+func setRoute(w http.ResponseWriter, route string) {
+	if sw, ok := w.(*statusWriter); ok {
+		sw.route = route
+	}
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -112,9 +151,9 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// logRequests logs one line per request: never headers or bodies, which can
-// carry credentials.
-func (s *Server) logRequests(next http.Handler) http.Handler {
+// observe logs one line per request — never headers or bodies, which can
+// carry credentials — and counts it in the metrics, if any.
+func (s *Server) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
@@ -122,12 +161,20 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		if sw.status == 0 {
 			sw.status = http.StatusOK
 		}
+		d := time.Since(start)
+		if s.cfg.Metrics != nil {
+			route := sw.route
+			if route == "" { // the ops mux answered itself: a redirect to a clean path, a bad request
+				route = routeUnmatched
+			}
+			s.cfg.Metrics.observe(route, sw.status, d)
+		}
 		s.cfg.Logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
 			slog.String("method", r.Method),
 			slog.String("host", r.Host),
 			slog.String("path", r.URL.Path),
 			slog.Int("status", sw.status),
-			slog.Duration("duration", time.Since(start)),
+			slog.Duration("duration", d),
 		)
 	})
 }
