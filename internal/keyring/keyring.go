@@ -230,6 +230,13 @@ func (r *Ring) ViewByHost(host string) (*View, bool) {
 	return v, ok
 }
 
+// Len returns the number of tenants with a view.
+func (r *Ring) Len() int {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return len(r.views)
+}
+
 // Views returns every tenant's view.
 func (r *Ring) Views() []*View {
 	r.mu.RLock()

@@ -106,7 +106,7 @@ func (m *Metrics) register(ring *keyring.Ring, pool *keygen.Pool) {
 	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "signet_tenants",
 		Help: "Tenants this process serves (views loaded).",
-	}, func() float64 { return float64(len(ring.Views())) }))
+	}, func() float64 { return float64(ring.Len()) }))
 	if pool == nil {
 		return
 	}
