@@ -109,13 +109,7 @@ func (db *DB) DeleteClient(ctx context.Context, tenant, clientID string) error {
 
 func getClient(ctx context.Context, q querier, tenant, clientID string) (signet.Client, error) {
 	cs, err := queryClients(ctx, q, `WHERE tenant = ? AND client_id = ?`, tenant, clientID)
-	if err != nil {
-		return signet.Client{}, err
-	}
-	if len(cs) == 0 {
-		return signet.Client{}, errClientNotFound()
-	}
-	return cs[0], nil
+	return one(cs, err, errClientNotFound())
 }
 
 func queryClients(ctx context.Context, q querier, where string, args ...any) ([]signet.Client, error) {

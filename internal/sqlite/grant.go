@@ -125,13 +125,7 @@ func (db *DB) DeleteClientGrant(ctx context.Context, tenant, id string) error {
 
 func getClientGrant(ctx context.Context, q querier, tenant, id string) (signet.ClientGrant, error) {
 	gs, err := queryClientGrants(ctx, q, `WHERE tenant = ? AND id = ?`, tenant, id)
-	if err != nil {
-		return signet.ClientGrant{}, err
-	}
-	if len(gs) == 0 {
-		return signet.ClientGrant{}, errClientGrantNotFound()
-	}
-	return gs[0], nil
+	return one(gs, err, errClientGrantNotFound())
 }
 
 func queryClientGrants(ctx context.Context, q querier, where string, args ...any) ([]signet.ClientGrant, error) {

@@ -162,13 +162,7 @@ func (db *DB) DeleteResourceServer(ctx context.Context, tenant, id string) error
 
 func getResourceServer(ctx context.Context, q querier, where string, args ...any) (signet.ResourceServer, error) {
 	rss, err := queryResourceServers(ctx, q, where, args...)
-	if err != nil {
-		return signet.ResourceServer{}, err
-	}
-	if len(rss) == 0 {
-		return signet.ResourceServer{}, errResourceServerNotFound()
-	}
-	return rss[0], nil
+	return one(rss, err, errResourceServerNotFound())
 }
 
 func queryResourceServers(ctx context.Context, q querier, where string, args ...any) ([]signet.ResourceServer, error) {

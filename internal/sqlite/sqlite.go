@@ -211,6 +211,18 @@ func update[T any](ctx context.Context, db *DB, what string, get func(*sql.Tx) (
 	return v, nil
 }
 
+// one returns the first of rows, err if it is set, or notFound if there are no rows.
+func one[T any](rows []T, err, notFound error) (T, error) {
+	var zero T
+	if err != nil {
+		return zero, err
+	}
+	if len(rows) == 0 {
+		return zero, notFound
+	}
+	return rows[0], nil
+}
+
 // inRead runs fn in a read transaction, so that its queries see one snapshot.
 func (db *DB) inRead(ctx context.Context, fn func(*sql.Tx) error) error {
 	tx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
