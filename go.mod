@@ -3,6 +3,7 @@ module github.com/signet-auth/signet
 go 1.26.0
 
 require (
+	github.com/coreos/go-oidc/v3 v3.21.0
 	github.com/go-jose/go-jose/v4 v4.1.9
 	github.com/prometheus/client_golang v1.25.0
 	golang.org/x/oauth2 v0.38.0
