@@ -141,26 +141,7 @@ func (o object) str(name string, min, max int) (string, bool, error) {
 // strs reads array-of-strings property name, if present.
 // Returns EINVALID for anything else.
 func (o object) strs(name string) ([]string, bool, error) {
-	v, ok := o[name]
-	if !ok {
-		return nil, false, nil
-	}
-	if jsonType(v) != "array" {
-		return nil, true, typeError(name, "array", v)
-	}
-	var items []json.RawMessage
-	if err := json.Unmarshal(v, &items); err != nil {
-		return nil, true, typeError(name, "array", v)
-	}
-	out := make([]string, 0, len(items))
-	for i, it := range items {
-		var s string
-		if jsonType(it) != "string" || json.Unmarshal(it, &s) != nil {
-			return nil, true, typeError(fmt.Sprintf("%s[%d]", name, i), "string", it)
-		}
-		out = append(out, s)
-	}
-	return out, true, nil
+	return arrayOf[string](o, name, "string")
 }
 
 // integer reads integer property name, if present, checking min ≤ n ≤ max.
@@ -183,24 +164,28 @@ func (o object) integer(name string, min, max int) (int, bool, error) {
 // objects reads array-of-objects property name, if present.
 // Returns EINVALID for anything else.
 func (o object) objects(name string) ([]object, bool, error) {
+	return arrayOf[object](o, name, "object")
+}
+
+// arrayOf reads property name, if present, as an array whose items all have
+// JSON type elem and decode into T.
+// Returns EINVALID for anything else, naming the first bad item.
+func arrayOf[T any](o object, name, elem string) ([]T, bool, error) {
 	v, ok := o[name]
 	if !ok {
 		return nil, false, nil
 	}
-	if jsonType(v) != "array" {
-		return nil, true, typeError(name, "array", v)
-	}
 	var items []json.RawMessage
-	if err := json.Unmarshal(v, &items); err != nil {
+	if jsonType(v) != "array" || json.Unmarshal(v, &items) != nil {
 		return nil, true, typeError(name, "array", v)
 	}
-	out := make([]object, 0, len(items))
+	out := make([]T, 0, len(items))
 	for i, it := range items {
-		var obj object
-		if jsonType(it) != "object" || json.Unmarshal(it, &obj) != nil {
-			return nil, true, typeError(fmt.Sprintf("%s[%d]", name, i), "object", it)
+		var x T
+		if jsonType(it) != elem || json.Unmarshal(it, &x) != nil {
+			return nil, true, typeError(fmt.Sprintf("%s[%d]", name, i), elem, it)
 		}
-		out = append(out, obj)
+		out = append(out, x)
 	}
 	return out, true, nil
 }
