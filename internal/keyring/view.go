@@ -3,6 +3,7 @@ package keyring
 import (
 	"bytes"
 	"context"
+	"crypto"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -26,6 +27,9 @@ type View struct {
 	Current signet.Key
 	// Signer signs tokens with the current key.
 	Signer *token.Signer
+	// Key is the current key's private half, for signatures that are not
+	// JWS (SAML and WS-Fed assertions). Never log or serialise it.
+	Key crypto.Signer
 	// JWKS is the JSON Web Key Set of the published keys, and ETag its strong
 	// entity tag (quoted).
 	JWKS []byte
@@ -67,7 +71,7 @@ func newView(t signet.Tenant, ks signet.Keyset, s *seal.Sealer, old *View) (*Vie
 	}
 	v := &View{Tenant: t, Keyset: ks, Current: ks.Current(), keys: map[string]publishedKey{}, version: version(t, ks)}
 	if old != nil && old.Current.KID == v.Current.KID {
-		v.Signer = old.Signer
+		v.Signer, v.Key = old.Signer, old.Key
 	} else {
 		priv, err := keygen.Open(v.Current, t.Name, s)
 		if err != nil {
@@ -76,6 +80,7 @@ func newView(t signet.Tenant, ks signet.Keyset, s *seal.Sealer, old *View) (*Vie
 		if v.Signer, err = token.NewSigner(priv, v.Current.Algorithm, v.Current.KID); err != nil {
 			return nil, err
 		}
+		v.Key = priv
 	}
 	published := ks.Published()
 	jwks := make([][]byte, 0, len(published))
