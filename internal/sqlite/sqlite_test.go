@@ -91,8 +91,12 @@ func TestReopen(t *testing.T) {
 	if err := raw(t, path).QueryRow(`SELECT count(*) FROM schema_migrations`).Scan(&migrations); err != nil {
 		t.Fatal(err)
 	}
-	if migrations != 1 {
-		t.Errorf("schema_migrations: %d rows, want 1 (each migration once)", migrations)
+	files, err := filepath.Glob("migrations/*.sql")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("migrations/*.sql: %v, %d files", err, len(files))
+	}
+	if migrations != len(files) {
+		t.Errorf("schema_migrations: %d rows, want %d (each migration once)", migrations, len(files))
 	}
 }
 
