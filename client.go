@@ -15,9 +15,38 @@ type Client struct {
 	SecretHash []byte
 	// GrantTypes are the OAuth 2.0 grant types the client may use.
 	GrantTypes []string
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	// Callbacks are the redirect URIs /authorize accepts, compared exactly
+	// (Auth0's callbacks).
+	Callbacks []string
+	// AllowedLogoutURLs are the URLs logout may return to (Auth0's
+	// allowed_logout_urls).
+	AllowedLogoutURLs []string
+	// TokenEndpointAuthMethod is how the client authenticates at the token
+	// endpoint: "none" for a public client (SPA, native) that relies on PKCE,
+	// "client_secret_post" or "client_secret_basic". Empty means
+	// "client_secret_post".
+	TokenEndpointAuthMethod string
+	// IDTokenLifetime is the ID-token lifetime in seconds (Auth0's
+	// jwt_configuration.lifetime_in_seconds); 0 means DefaultIDTokenLifetime.
+	IDTokenLifetime int
+	// RefreshTokenLifetime is the absolute lifetime of a refresh-token family
+	// in seconds; 0 means DefaultRefreshTokenLifetime.
+	RefreshTokenLifetime int
+	// Addons hold the client's SAML and WS-Fed settings.
+	Addons    ClientAddons
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
+
+// Client defaults (Auth0's).
+const (
+	DefaultIDTokenLifetime      = 36000   // 10 hours
+	DefaultRefreshTokenLifetime = 2592000 // 30 days
+)
+
+// Public reports whether the client has no secret to present at the token
+// endpoint and must prove itself with PKCE instead.
+func (c Client) Public() bool { return c.TokenEndpointAuthMethod == "none" }
 
 // Scope is one permission a resource server defines.
 type Scope struct {

@@ -18,17 +18,14 @@ func errClientNotFound() error { return signet.Errorf(signet.ENOTFOUND, "Client 
 // ErrTenantNotFound if the tenant does not exist.
 func (db *DB) CreateClient(ctx context.Context, c signet.Client) error {
 	err := db.inWrite(ctx, func(tx *sql.Tx) error {
-		ts, err := times(c.CreatedAt, c.UpdatedAt)
+		cols, err := clientColumns(c)
 		if err != nil {
 			return err
 		}
-		grantTypes, err := json.Marshal(nonNil(c.GrantTypes))
-		if err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO clients (tenant, client_id, name, description, app_type,
-			secret_hash, grant_types, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			c.Tenant, c.ClientID, c.Name, c.Description, c.AppType, c.SecretHash, string(grantTypes), ts[0], ts[1])
+		_, err = tx.ExecContext(ctx, `INSERT INTO clients (name, description, app_type, secret_hash, grant_types,
+			callbacks, allowed_logout_urls, token_endpoint_auth_method, id_token_lifetime, refresh_token_lifetime,
+			addons, created_at, updated_at, tenant, client_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			append(cols, c.Tenant, c.ClientID)...)
 		switch {
 		case isForeignKey(err):
 			return signet.ErrTenantNotFound
@@ -72,18 +69,15 @@ func (db *DB) UpdateClient(ctx context.Context, tenant, clientID string, fn func
 		fn,
 		func(tx *sql.Tx, c *signet.Client) error {
 			c.Tenant, c.ClientID = tenant, clientID
-			ts, err := times(c.CreatedAt, c.UpdatedAt)
-			if err != nil {
-				return err
-			}
-			grantTypes, err := json.Marshal(nonNil(c.GrantTypes))
+			cols, err := clientColumns(*c)
 			if err != nil {
 				return err
 			}
 			_, err = tx.ExecContext(ctx, `UPDATE clients SET name = ?, description = ?, app_type = ?,
-				secret_hash = ?, grant_types = ?, created_at = ?, updated_at = ?
-				WHERE tenant = ? AND client_id = ?`,
-				c.Name, c.Description, c.AppType, c.SecretHash, string(grantTypes), ts[0], ts[1], tenant, clientID)
+				secret_hash = ?, grant_types = ?, callbacks = ?, allowed_logout_urls = ?,
+				token_endpoint_auth_method = ?, id_token_lifetime = ?, refresh_token_lifetime = ?, addons = ?,
+				created_at = ?, updated_at = ? WHERE tenant = ? AND client_id = ?`,
+				append(cols, tenant, clientID)...)
 			return err
 		})
 	c.CreatedAt, c.UpdatedAt = utc(c.CreatedAt), utc(c.UpdatedAt)
@@ -114,7 +108,8 @@ func getClient(ctx context.Context, q querier, tenant, clientID string) (signet.
 
 func queryClients(ctx context.Context, q querier, where string, args ...any) ([]signet.Client, error) {
 	rows, err := q.QueryContext(ctx, `SELECT tenant, client_id, name, description, app_type, secret_hash,
-		grant_types, created_at, updated_at FROM clients `+where+` ORDER BY seq`, args...)
+		grant_types, callbacks, allowed_logout_urls, token_endpoint_auth_method, id_token_lifetime,
+		refresh_token_lifetime, addons, created_at, updated_at FROM clients `+where+` ORDER BY seq`, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -122,21 +117,52 @@ func queryClients(ctx context.Context, q querier, where string, args ...any) ([]
 	var cs []signet.Client
 	for rows.Next() {
 		var (
-			c                signet.Client
-			grantTypes       string
-			created, updated sql.NullInt64
+			c                                         signet.Client
+			grantTypes, callbacks, logoutURLs, addons string
+			created, updated                          sql.NullInt64
 		)
 		if err := rows.Scan(&c.Tenant, &c.ClientID, &c.Name, &c.Description, &c.AppType, &c.SecretHash,
-			&grantTypes, &created, &updated); err != nil {
+			&grantTypes, &callbacks, &logoutURLs, &c.TokenEndpointAuthMethod, &c.IDTokenLifetime,
+			&c.RefreshTokenLifetime, &addons, &created, &updated); err != nil {
 			return nil, err
 		}
-		if err := json.Unmarshal([]byte(grantTypes), &c.GrantTypes); err != nil {
-			return nil, fmt.Errorf("client %s: grant types: %w", c.ClientID, err)
+		for _, f := range []struct {
+			name string
+			text string
+			dst  any
+		}{
+			{"grant types", grantTypes, &c.GrantTypes},
+			{"callbacks", callbacks, &c.Callbacks},
+			{"allowed logout urls", logoutURLs, &c.AllowedLogoutURLs},
+			{"addons", addons, &c.Addons},
+		} {
+			if err := json.Unmarshal([]byte(f.text), f.dst); err != nil {
+				return nil, fmt.Errorf("client %s: %s: %w", c.ClientID, f.name, err)
+			}
 		}
 		c.CreatedAt, c.UpdatedAt = decodeTime(created), decodeTime(updated)
 		cs = append(cs, c)
 	}
 	return cs, errors.Join(rows.Err(), rows.Close())
+}
+
+// clientColumns returns c's stored columns in the order of CreateClient's
+// INSERT and UpdateClient's SET: name through updated_at.
+func clientColumns(c signet.Client) ([]any, error) {
+	ts, err := times(c.CreatedAt, c.UpdatedAt)
+	if err != nil {
+		return nil, err
+	}
+	var lists [4]string
+	for i, v := range []any{nonNil(c.GrantTypes), nonNil(c.Callbacks), nonNil(c.AllowedLogoutURLs), c.Addons} {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return nil, err
+		}
+		lists[i] = string(b)
+	}
+	return []any{c.Name, c.Description, c.AppType, c.SecretHash, lists[0], lists[1], lists[2],
+		c.TokenEndpointAuthMethod, c.IDTokenLifetime, c.RefreshTokenLifetime, lists[3], ts[0], ts[1]}, nil
 }
 
 // deleteOne runs a DELETE and returns notFound if it deleted no row.

@@ -11,15 +11,22 @@ import (
 
 func newClient(tenant, id string) signet.Client {
 	return signet.Client{
-		Tenant:      tenant,
-		ClientID:    id,
-		Name:        "App " + id,
-		Description: "Does things, \"quoted\" and ünicode.",
-		AppType:     "non_interactive",
-		SecretHash:  []byte{0x00, 0x9f, 0xff, 0x10},
-		GrantTypes:  []string{"client_credentials", "refresh_token"},
-		CreatedAt:   base,
-		UpdatedAt:   at(time.Minute),
+		Tenant:                  tenant,
+		ClientID:                id,
+		Name:                    "App " + id,
+		Description:             "Does things, \"quoted\" and ünicode.",
+		AppType:                 "non_interactive",
+		SecretHash:              []byte{0x00, 0x9f, 0xff, 0x10},
+		GrantTypes:              []string{"client_credentials", "refresh_token"},
+		Callbacks:               []string{"https://app.example/callback", "http://127.0.0.1:3000/cb?x=1"},
+		AllowedLogoutURLs:       []string{"https://app.example/"},
+		TokenEndpointAuthMethod: "client_secret_basic",
+		IDTokenLifetime:         600,
+		RefreshTokenLifetime:    86400,
+		Addons: signet.ClientAddons{SAMLP: &signet.SAMLAddon{
+			Audience: "urn:sp:" + id, Recipient: "https://sp.example/acs"}},
+		CreatedAt: base,
+		UpdatedAt: at(time.Minute),
 	}
 }
 
@@ -164,6 +171,9 @@ func testClients(t *testing.T, open func(t *testing.T) signet.Store) {
 		want.Name, want.Description, want.AppType = "Renamed", "", "regular_web"
 		want.SecretHash = []byte{0xab, 0x00}
 		want.GrantTypes = []string{"authorization_code"}
+		want.Callbacks, want.AllowedLogoutURLs = nil, []string{"https://a.example/", "https://b.example/"}
+		want.TokenEndpointAuthMethod, want.IDTokenLifetime, want.RefreshTokenLifetime = "none", 0, 60
+		want.Addons = signet.ClientAddons{WSFed: &signet.WSFedAddon{}}
 		want.UpdatedAt = at(time.Hour)
 		var seen signet.Client
 		got, err := s.UpdateClient(ctx, "acme", "client-1", func(c *signet.Client) error {

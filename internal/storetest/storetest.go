@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -242,6 +243,16 @@ func diffClient(want, got signet.Client) diff {
 	d.str("AppType", want.AppType, got.AppType)
 	d.bytes("SecretHash", want.SecretHash, got.SecretHash)
 	d.other("GrantTypes", want.GrantTypes, got.GrantTypes, slices.Equal(want.GrantTypes, got.GrantTypes))
+	d.other("Callbacks", want.Callbacks, got.Callbacks, slices.Equal(want.Callbacks, got.Callbacks))
+	d.other("AllowedLogoutURLs", want.AllowedLogoutURLs, got.AllowedLogoutURLs,
+		slices.Equal(want.AllowedLogoutURLs, got.AllowedLogoutURLs))
+	d.str("TokenEndpointAuthMethod", want.TokenEndpointAuthMethod, got.TokenEndpointAuthMethod)
+	d.other("IDTokenLifetime", want.IDTokenLifetime, got.IDTokenLifetime, want.IDTokenLifetime == got.IDTokenLifetime)
+	d.other("RefreshTokenLifetime", want.RefreshTokenLifetime, got.RefreshTokenLifetime,
+		want.RefreshTokenLifetime == got.RefreshTokenLifetime)
+	wa, _ := json.Marshal(want.Addons)
+	ga, _ := json.Marshal(got.Addons)
+	d.other("Addons", string(wa), string(ga), bytes.Equal(wa, ga))
 	d.time("CreatedAt", want.CreatedAt, got.CreatedAt)
 	d.time("UpdatedAt", want.UpdatedAt, got.UpdatedAt)
 	return d

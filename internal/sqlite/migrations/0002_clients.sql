@@ -1,0 +1,9 @@
+-- Interactive applications: redirect and logout URLs, how the client
+-- authenticates at the token endpoint, token lifetimes (seconds; 0 means the
+-- default) and protocol add-ons (JSON object).
+ALTER TABLE clients ADD COLUMN callbacks                  TEXT    NOT NULL DEFAULT '[]';
+ALTER TABLE clients ADD COLUMN allowed_logout_urls        TEXT    NOT NULL DEFAULT '[]';
+ALTER TABLE clients ADD COLUMN token_endpoint_auth_method TEXT    NOT NULL DEFAULT '';
+ALTER TABLE clients ADD COLUMN id_token_lifetime          INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE clients ADD COLUMN refresh_token_lifetime     INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE clients ADD COLUMN addons                     TEXT    NOT NULL DEFAULT '{}';
