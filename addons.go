@@ -9,13 +9,97 @@ type ClientAddons struct {
 	WSFed *WSFedAddon `json:"wsfed,omitempty"`
 }
 
-// SAMLAddon is a client's SAML 2.0 settings (Auth0's addons.samlp).
+// SAMLAddon is a client's SAML 2.0 settings (Auth0's addons.samlp, with
+// Auth0's names). Zero fields take the defaults below. WS-Federation uses
+// the same settings for its SAML 1.1 assertions (mappings, name identifier,
+// lifetime, issuer).
 type SAMLAddon struct {
-	// Audience is the service provider's entity ID.
+	// Audience is the service provider's entity ID: the AuthnRequest Issuer
+	// accepted and the assertion's Audience. "" means the client id.
 	Audience string `json:"audience,omitempty"`
-	// Recipient is the service provider's assertion consumer service URL.
+	// Recipient is the assertion consumer service URL used for IdP-initiated
+	// sign-on and as SubjectConfirmationData Recipient; the client's
+	// Callbacks are further ACS URLs an AuthnRequest may name.
 	Recipient string `json:"recipient,omitempty"`
+	// Destination is the Response's Destination; "" means the ACS URL the
+	// response is posted to.
+	Destination string `json:"destination,omitempty"`
+	// Issuer is the identity provider's entity ID; "" means "urn:" + the
+	// tenant host, as Auth0's.
+	Issuer string `json:"issuer,omitempty"`
+	// Mappings map a user profile field (user_id, email, email_verified,
+	// name, nickname, upn) to the SAML attribute name it is sent as; they
+	// are added to (and override) DefaultSAMLMappings.
+	Mappings map[string]string `json:"mappings,omitempty"`
+	// NameIdentifierFormat is the NameID Format; default
+	// "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified".
+	NameIdentifierFormat string `json:"nameIdentifierFormat,omitempty"`
+	// NameIdentifierProbes are attribute names tried in order; the NameID is
+	// the value of the first one present. Default DefaultNameIdentifierProbes.
+	NameIdentifierProbes []string `json:"nameIdentifierProbes,omitempty"`
+	// SignResponse signs the whole Response as well as the assertion.
+	SignResponse bool `json:"signResponse,omitempty"`
+	// SignatureAlgorithm is "rsa-sha256" (default) or "rsa-sha1"; rsa-sha1
+	// is accepted only with AllowSHA1.
+	SignatureAlgorithm string `json:"signatureAlgorithm,omitempty"`
+	// DigestAlgorithm is "sha256" (default) or "sha1" (only with AllowSHA1);
+	// it must use the hash of SignatureAlgorithm.
+	DigestAlgorithm string `json:"digestAlgorithm,omitempty"`
+	// AllowSHA1 (a Signet extension) must be true for rsa-sha1 or sha1.
+	AllowSHA1 bool `json:"allowSHA1,omitempty"`
+	// LifetimeInSeconds is how long an assertion is valid; default 3600.
+	LifetimeInSeconds int `json:"lifetimeInSeconds,omitempty"`
+	// AuthnContextClassRef is the AuthnStatement's class; default
+	// "urn:oasis:names:tc:SAML:2.0:ac:classes:unspecified".
+	AuthnContextClassRef string `json:"authnContextClassRef,omitempty"`
+	// TypedAttributes, if not false, gives attribute values xsi:type="xs:string".
+	TypedAttributes *bool `json:"typedAttributes,omitempty"`
+	// IncludeAttributeNameFormat, if not false, gives each attribute a
+	// NameFormat (uri for names that are URIs, basic otherwise).
+	IncludeAttributeNameFormat *bool `json:"includeAttributeNameFormat,omitempty"`
+	// Logout configures single logout.
+	Logout *SAMLLogout `json:"logout,omitempty"`
 }
 
-// WSFedAddon is a client's WS-Federation settings (Auth0's addons.wsfed).
-type WSFedAddon struct{}
+// SAMLLogout is the single-logout part of a SAMLAddon (Auth0's addons.samlp.logout).
+type SAMLLogout struct {
+	// Callback is the SP's SingleLogoutService URL, where the LogoutResponse
+	// is posted.
+	Callback string `json:"callback,omitempty"`
+	// SLOEnabled, if not false, enables single logout.
+	SLOEnabled *bool `json:"slo_enabled,omitempty"`
+}
+
+// WSFedAddon is a client's WS-Federation settings (Auth0's addons.wsfed,
+// which has no fields of its own there).
+type WSFedAddon struct {
+	// Realm (a Signet extension) is a further wtrealm accepted besides the
+	// client id and the SAML addon's audience.
+	Realm string `json:"realm,omitempty"`
+}
+
+// SAML defaults (Auth0's).
+const (
+	DefaultSAMLLifetime         = 3600
+	DefaultNameIdentifierFormat = "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified"
+	DefaultAuthnContextClassRef = "urn:oasis:names:tc:SAML:2.0:ac:classes:unspecified"
+)
+
+// DefaultSAMLMappings returns Auth0's default attribute names by profile field.
+func DefaultSAMLMappings() map[string]string {
+	return map[string]string{
+		"user_id": "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/nameidentifier",
+		"email":   "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress",
+		"name":    "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name",
+		"upn":     "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn",
+	}
+}
+
+// DefaultNameIdentifierProbes returns Auth0's default NameID probes.
+func DefaultNameIdentifierProbes() []string {
+	return []string{
+		"http://schemas.xmlsoap.org/ws/2005/05/identity/claims/nameidentifier",
+		"http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress",
+		"http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name",
+	}
+}
