@@ -161,6 +161,29 @@ func (o object) integer(name string, min, max int) (int, bool, error) {
 	return n, true, nil
 }
 
+// obj reads object property name, if present, checking that its properties
+// are all in allowed. The result's keys are the dotted paths of the
+// properties ("name.prop"), so that its readers' messages name them in full.
+// Returns EINVALID for a non-object or an unknown property.
+func (o object) obj(name string, allowed ...string) (object, bool, error) {
+	v, ok := o[name]
+	if !ok {
+		return nil, false, nil
+	}
+	var sub object
+	if jsonType(v) != "object" || json.Unmarshal(v, &sub) != nil {
+		return nil, true, typeError(name, "object", v)
+	}
+	if err := sub.only(allowed...); err != nil {
+		return nil, true, err
+	}
+	out := make(object, len(sub))
+	for k, v := range sub {
+		out[name+"."+k] = v
+	}
+	return out, true, nil
+}
+
 // objects reads array-of-objects property name, if present.
 // Returns EINVALID for anything else.
 func (o object) objects(name string) ([]object, bool, error) {

@@ -2,8 +2,11 @@ package mgmt
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/signet-auth/signet"
@@ -22,30 +25,66 @@ var (
 	appTypes   = []string{"non_interactive", "regular_web", "spa", "native"}
 	grantTypes = []string{"client_credentials", "authorization_code", "refresh_token", "implicit", "password"}
 	// clientFields are the properties a client body may carry.
-	clientFields = []string{"name", "description", "app_type", "grant_types"}
+	clientFields = []string{"name", "description", "app_type", "grant_types", "callbacks",
+		"allowed_logout_urls", "token_endpoint_auth_method", "jwt_configuration", "refresh_token"}
+	authMethods = []string{"none", "client_secret_post", "client_secret_basic"}
+)
+
+// Limits on a client's URL lists and lifetimes.
+const (
+	maxClientURLs      = 100
+	maxURLLength       = 2048
+	maxIDTokenLifetime = 2592000  // 30 days, Auth0's ID-token maximum
+	maxRefreshLifetime = 31557600 // one year
 )
 
 // clientObject is Auth0's client object (the subset Signet keeps).
 type clientObject struct {
-	ClientID                string    `json:"client_id"`
-	Tenant                  string    `json:"tenant"`
-	Name                    string    `json:"name"`
-	Description             string    `json:"description,omitempty"`
-	AppType                 string    `json:"app_type"`
-	GrantTypes              []string  `json:"grant_types"`
-	TokenEndpointAuthMethod string    `json:"token_endpoint_auth_method"`
-	IsFirstParty            bool      `json:"is_first_party"`
-	ClientSecret            string    `json:"client_secret,omitempty"`
-	CreatedAt               time.Time `json:"created_at,omitzero"`
-	UpdatedAt               time.Time `json:"updated_at,omitzero"`
+	ClientID                string             `json:"client_id"`
+	Tenant                  string             `json:"tenant"`
+	Name                    string             `json:"name"`
+	Description             string             `json:"description,omitempty"`
+	AppType                 string             `json:"app_type"`
+	GrantTypes              []string           `json:"grant_types"`
+	Callbacks               []string           `json:"callbacks"`
+	AllowedLogoutURLs       []string           `json:"allowed_logout_urls"`
+	TokenEndpointAuthMethod string             `json:"token_endpoint_auth_method"`
+	JWTConfiguration        jwtConfig          `json:"jwt_configuration"`
+	RefreshToken            refreshTokenConfig `json:"refresh_token"`
+	IsFirstParty            bool               `json:"is_first_party"`
+	ClientSecret            string             `json:"client_secret,omitempty"`
+	CreatedAt               time.Time          `json:"created_at,omitzero"`
+	UpdatedAt               time.Time          `json:"updated_at,omitzero"`
+}
+
+// jwtConfig is Auth0's client jwt_configuration.
+type jwtConfig struct {
+	LifetimeInSeconds int    `json:"lifetime_in_seconds"`
+	Alg               string `json:"alg,omitempty"`
+}
+
+// refreshTokenConfig is Auth0's client refresh_token settings: Signet always
+// rotates refresh tokens and expires a family after TokenLifetime.
+type refreshTokenConfig struct {
+	RotationType   string `json:"rotation_type"`
+	ExpirationType string `json:"expiration_type"`
+	TokenLifetime  int    `json:"token_lifetime"`
 }
 
 // newClientObject renders c; sec is the clear secret, given only on
 // creation and secret rotation.
 func newClientObject(c signet.Client, sec string) clientObject {
-	gt := c.GrantTypes
-	if gt == nil {
-		gt = []string{}
+	method := c.TokenEndpointAuthMethod
+	if method == "" {
+		method = "client_secret_post"
+	}
+	idLife := c.IDTokenLifetime
+	if idLife == 0 {
+		idLife = signet.DefaultIDTokenLifetime
+	}
+	refreshLife := c.RefreshTokenLifetime
+	if refreshLife == 0 {
+		refreshLife = signet.DefaultRefreshTokenLifetime
 	}
 	return clientObject{
 		ClientID:                c.ClientID,
@@ -53,12 +92,17 @@ func newClientObject(c signet.Client, sec string) clientObject {
 		Name:                    c.Name,
 		Description:             c.Description,
 		AppType:                 c.AppType,
-		GrantTypes:              gt,
-		TokenEndpointAuthMethod: "client_secret_post",
-		IsFirstParty:            true,
-		ClientSecret:            sec,
-		CreatedAt:               utc(c.CreatedAt),
-		UpdatedAt:               utc(c.UpdatedAt),
+		GrantTypes:              orEmpty(c.GrantTypes),
+		Callbacks:               orEmpty(c.Callbacks),
+		AllowedLogoutURLs:       orEmpty(c.AllowedLogoutURLs),
+		TokenEndpointAuthMethod: method,
+		JWTConfiguration:        jwtConfig{LifetimeInSeconds: idLife},
+		RefreshToken: refreshTokenConfig{RotationType: "rotating", ExpirationType: "expiring",
+			TokenLifetime: refreshLife},
+		IsFirstParty: true,
+		ClientSecret: sec,
+		CreatedAt:    utc(c.CreatedAt),
+		UpdatedAt:    utc(c.UpdatedAt),
 	}
 }
 
@@ -108,7 +152,79 @@ func applyClient(o object, c *signet.Client) error {
 		}
 		c.GrantTypes = append([]string{}, out...)
 	}
+	for _, l := range []struct {
+		name string
+		dst  *[]string
+	}{{"callbacks", &c.Callbacks}, {"allowed_logout_urls", &c.AllowedLogoutURLs}} {
+		urls, ok, err := o.strs(l.name)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue
+		}
+		if len(urls) > maxClientURLs {
+			return invalid("Payload validation error: 'Array is too long (%d), maximum %d' on property %s.", len(urls), maxClientURLs, l.name)
+		}
+		for i, u := range urls {
+			if err := checkClientURL(u); err != nil {
+				return invalid("Payload validation error: '%s' on property %s[%d].", err, l.name, i)
+			}
+		}
+		*l.dst = slices.Compact(append([]string{}, urls...))
+	}
+	if m, ok, err := o.str("token_endpoint_auth_method", 1, 64); err != nil {
+		return err
+	} else if ok {
+		if !slices.Contains(authMethods, m) {
+			return invalid("Payload validation error: 'No enum match for: \"%s\"' on property token_endpoint_auth_method.", m)
+		}
+		c.TokenEndpointAuthMethod = m
+	}
+	if jc, ok, err := o.obj("jwt_configuration", "lifetime_in_seconds", "alg"); err != nil {
+		return err
+	} else if ok {
+		if n, ok, err := jc.integer("jwt_configuration.lifetime_in_seconds", 1, maxIDTokenLifetime); err != nil {
+			return err
+		} else if ok {
+			c.IDTokenLifetime = n
+		}
+	}
+	if rt, ok, err := o.obj("refresh_token", "rotation_type", "expiration_type", "token_lifetime"); err != nil {
+		return err
+	} else if ok {
+		if n, ok, err := rt.integer("refresh_token.token_lifetime", 1, maxRefreshLifetime); err != nil {
+			return err
+		} else if ok {
+			c.RefreshTokenLifetime = n
+		}
+	}
 	return nil
+}
+
+// checkClientURL reports why u cannot be a callback or logout URL: it must
+// be absolute, without a fragment, and at most maxURLLength bytes. Custom
+// schemes are allowed for native applications.
+func checkClientURL(u string) error {
+	if len(u) > maxURLLength {
+		return fmt.Errorf("URL is too long (%d bytes), maximum %d", len(u), maxURLLength)
+	}
+	p, err := url.Parse(u)
+	if err != nil || p.Scheme == "" || (p.Scheme == "http" || p.Scheme == "https") && p.Host == "" {
+		return fmt.Errorf("Object didn't pass validation for format absolute-uri: %s", u)
+	}
+	if p.Fragment != "" || strings.Contains(u, "#") {
+		return fmt.Errorf("URL must not contain a fragment: %s", u)
+	}
+	return nil
+}
+
+// orEmpty returns s, or an empty slice for nil, so that JSON shows [].
+func orEmpty(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }
 
 // createClient answers POST /api/v2/clients with the new client and its
@@ -132,6 +248,9 @@ func (a *API) createClient(w http.ResponseWriter, r *http.Request, c *call) erro
 	}
 	if err := applyClient(o, &cl); err != nil {
 		return err
+	}
+	if _, ok := o["token_endpoint_auth_method"]; !ok && (cl.AppType == "spa" || cl.AppType == "native") {
+		cl.TokenEndpointAuthMethod = "none" // Auth0's default for public applications
 	}
 	sec, digest := secret.New()
 	cl.SecretHash = digest

@@ -82,6 +82,28 @@ func TestClients(t *testing.T) {
 		t.Errorf("patch: %d %s", rec.Code, rec.Body)
 	}
 
+	// Interactive settings round-trip; a SPA defaults to a public client.
+	rec = e.do(req{method: "PATCH", path: "/api/v2/clients/" + c.ClientID, token: tok, contentType: "application/json",
+		body: `{"callbacks":["https://app.example/cb","com.example.app:/cb"],"allowed_logout_urls":["https://app.example/"],` +
+			`"token_endpoint_auth_method":"client_secret_basic","jwt_configuration":{"lifetime_in_seconds":600},` +
+			`"refresh_token":{"token_lifetime":3600}}`})
+	if rec.Code != 200 {
+		t.Fatalf("patch interactive settings: %d %s", rec.Code, rec.Body)
+	}
+	rec = e.do(req{method: "GET", path: "/api/v2/clients/" + c.ClientID, token: tok})
+	for _, want := range []string{`"callbacks":["https://app.example/cb","com.example.app:/cb"]`,
+		`"allowed_logout_urls":["https://app.example/"]`, `"token_endpoint_auth_method":"client_secret_basic"`,
+		`"jwt_configuration":{"lifetime_in_seconds":600}`, `"token_lifetime":3600`} {
+		if !strings.Contains(rec.Body.String(), want) {
+			t.Errorf("get after patch lacks %s: %s", want, rec.Body)
+		}
+	}
+	rec = e.do(req{method: "POST", path: "/api/v2/clients", token: e.token("create:clients"), contentType: "application/json",
+		body: `{"name":"Spa","app_type":"spa"}`})
+	if rec.Code != 201 || !strings.Contains(rec.Body.String(), `"token_endpoint_auth_method":"none"`) {
+		t.Errorf("create spa: %d %s", rec.Code, rec.Body)
+	}
+
 	// Rotate the secret: the old one stops working, the new one works.
 	rec = e.do(req{method: "POST", path: "/api/v2/clients/" + c.ClientID + "/rotate-secret", token: e.token("update:client_keys")})
 	rotated := decode[clientJSON](t, rec)
@@ -104,7 +126,15 @@ func TestClients(t *testing.T) {
 		status                   int
 		message, code            string
 	}{
-		{"unknown field", "POST", "/api/v2/clients", `{"name":"x","callbacks":[]}`, 400, "Payload validation error: 'Additional properties not allowed: callbacks'.", "invalid_body"},
+		{"unknown field", "POST", "/api/v2/clients", `{"name":"x","initiate_login_uri":""}`, 400, "Payload validation error: 'Additional properties not allowed: initiate_login_uri'.", "invalid_body"},
+		{"relative callback", "POST", "/api/v2/clients", `{"name":"x","callbacks":["/cb"]}`, 400, "Payload validation error: 'Object didn't pass validation for format absolute-uri: /cb' on property callbacks[0].", "invalid_body"},
+		{"callback without host", "POST", "/api/v2/clients", `{"name":"x","callbacks":["https:///cb"]}`, 400, "Payload validation error: 'Object didn't pass validation for format absolute-uri: https:///cb' on property callbacks[0].", "invalid_body"},
+		{"callback with fragment", "POST", "/api/v2/clients", `{"name":"x","callbacks":["https://a.example/cb#x"]}`, 400, "Payload validation error: 'URL must not contain a fragment: https://a.example/cb#x' on property callbacks[0].", "invalid_body"},
+		{"logout url not a string", "POST", "/api/v2/clients", `{"name":"x","allowed_logout_urls":[true]}`, 400, "Payload validation error: 'Expected type string but found type boolean' on property allowed_logout_urls[0].", "invalid_body"},
+		{"bad auth method", "POST", "/api/v2/clients", `{"name":"x","token_endpoint_auth_method":"private_key_jwt"}`, 400, `Payload validation error: 'No enum match for: "private_key_jwt"' on property token_endpoint_auth_method.`, "invalid_body"},
+		{"jwt configuration not an object", "POST", "/api/v2/clients", `{"name":"x","jwt_configuration":3}`, 400, "Payload validation error: 'Expected type object but found type integer' on property jwt_configuration.", "invalid_body"},
+		{"jwt lifetime too long", "POST", "/api/v2/clients", `{"name":"x","jwt_configuration":{"lifetime_in_seconds":2592001}}`, 400, "Payload validation error: 'Value 2592001 is out of range (1..2592000)' on property jwt_configuration.lifetime_in_seconds.", "invalid_body"},
+		{"jwt configuration unknown field", "POST", "/api/v2/clients", `{"name":"x","jwt_configuration":{"secret_encoded":true}}`, 400, "Payload validation error: 'Additional properties not allowed: secret_encoded'.", "invalid_body"},
 		{"bad json", "POST", "/api/v2/clients", `{"name":`, 400, "Payload validation error: 'Invalid JSON'.", "invalid_body"},
 		{"no name", "POST", "/api/v2/clients", `{"description":"x"}`, 400, "Payload validation error: 'Missing required property: name'.", "invalid_body"},
 		{"no body", "POST", "/api/v2/clients", ``, 400, "Payload validation error: 'Missing required property: name'.", "invalid_body"},
