@@ -1,0 +1,114 @@
+package oidc
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/signet-auth/signet"
+	"github.com/signet-auth/signet/internal/keyring"
+)
+
+// Defaults of Config.
+const (
+	// DefaultSessionLifetime is the absolute lifetime of a login session.
+	DefaultSessionLifetime = 24 * time.Hour
+	// CodeLifetime is how long an authorization code can be redeemed.
+	CodeLifetime = 60 * time.Second
+	// DefaultPurgeInterval is how often Run deletes expired sessions, codes
+	// and refresh tokens.
+	DefaultPurgeInterval = 10 * time.Minute
+)
+
+// Config configures a Handler.
+type Config struct {
+	// Ring names each tenant's issuers and resolves audiences.
+	Ring *keyring.Ring
+	// Store holds clients and resource servers.
+	Store signet.Store
+	// Users holds users, sessions, codes and refresh tokens.
+	Users signet.UserStore
+	// SessionLifetime bounds a login session; 0 means DefaultSessionLifetime.
+	SessionLifetime time.Duration
+	// Limits slow down password guessing; the zero value means DefaultLimits.
+	Limits Limits
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Logger receives internal errors and refused sign-ins (never a
+	// password, code or token); nil discards them.
+	Logger *slog.Logger
+}
+
+// Handler serves the OpenID Connect provider endpoints of every tenant.
+// Create it with New.
+type Handler struct {
+	ring            *keyring.Ring
+	store           signet.Store
+	users           signet.UserStore
+	sessionLifetime time.Duration
+	now             func() time.Time
+	logger          *slog.Logger
+	limits          *guard
+}
+
+// New returns a Handler for cfg.
+func New(cfg Config) *Handler {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.SessionLifetime <= 0 {
+		cfg.SessionLifetime = DefaultSessionLifetime
+	}
+	if cfg.Limits == (Limits{}) {
+		cfg.Limits = DefaultLimits
+	}
+	return &Handler{
+		ring:            cfg.Ring,
+		store:           cfg.Store,
+		users:           cfg.Users,
+		sessionLifetime: cfg.SessionLifetime,
+		now:             cfg.Now,
+		logger:          cfg.Logger,
+		limits:          newGuard(cfg.Limits),
+	}
+}
+
+// Register adds the handler's routes to mux.
+func (h *Handler) Register(mux *http.ServeMux) {
+	mux.HandleFunc("GET "+loginPath, h.serveLoginForm)
+	mux.HandleFunc("POST "+loginPath, h.serveLogin)
+}
+
+// Run deletes expired sessions, codes and refresh tokens every
+// DefaultPurgeInterval and forgets idle rate-limit entries, until ctx is
+// done. Every replica may run it.
+func (h *Handler) Run(ctx context.Context) {
+	t := time.NewTicker(DefaultPurgeInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			now := h.now()
+			if _, err := h.users.PurgeExpired(ctx, now); err != nil && ctx.Err() == nil {
+				h.logger.Error("purge expired sessions", "err", err)
+			}
+			h.limits.prune(now)
+		}
+	}
+}
+
+// request returns the tenant the middleware resolved, or answers 404.
+func request(w http.ResponseWriter, r *http.Request) (keyring.Request, bool) {
+	req, ok := keyring.FromContext(r.Context())
+	if !ok || req.View == nil {
+		http.NotFound(w, r)
+		return keyring.Request{}, false
+	}
+	return req, true
+}

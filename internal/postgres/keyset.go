@@ -1,0 +1,254 @@
+package postgres
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/signet-auth/signet"
+)
+
+// keysetQuery reads a tenant's keys in the order they were added, in one
+// statement: no row means no such tenant, one row with a NULL kid a tenant
+// without keys.
+const keysetQuery = `SELECT k.kid, k.algorithm, k.state, k.certificate, k.sealed_private_key,
+	k.created_at, k.current_since, k.current_until, k.revoked_at
+	FROM tenants t LEFT JOIN signing_keys k ON k.tenant = t.name
+	WHERE t.name = $1 ORDER BY k.seq`
+
+// Keyset returns a tenant's keys in the order they were added.
+// Returns ErrTenantNotFound for an unknown tenant.
+func (db *DB) Keyset(ctx context.Context, tenant string) (signet.Keyset, error) {
+	ks, err := loadKeyset(ctx, db.pool, tenant)
+	if err != nil {
+		return signet.Keyset{}, fmt.Errorf("keyset %s: %w", tenant, err)
+	}
+	return ks, nil
+}
+
+// UpdateKeyset loads the tenant's keyset, calls fn with it inside one
+// transaction, checks the result with Keyset.Validate and stores the keys
+// that changed and ks.Events; the commit notifies every Watch of the schema.
+// Writers of one tenant are serialised, across processes, by the tenant's
+// row lock, which the transaction takes before it reads the keys.
+// It returns the stored keyset with Events cleared.
+// Returns fn's error or the Validate error as they are (nothing changes),
+// ErrTenantNotFound for an unknown tenant (fn is not called), and ErrConflict
+// if an event's IdempotencyKey was already used by the tenant (nothing
+// changes).
+func (db *DB) UpdateKeyset(ctx context.Context, tenant string, fn func(*signet.Keyset) error) (signet.Keyset, error) {
+	var (
+		ks      signet.Keyset
+		userErr error // from fn or Validate, returned unwrapped
+	)
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		if err := lockTenant(ctx, tx, tenant); err != nil {
+			return err
+		}
+		var err error
+		ks, err = loadKeyset(ctx, tx, tenant)
+		if err != nil {
+			return err
+		}
+		old := make(map[string]signet.Key, len(ks.Keys))
+		for _, k := range ks.Keys {
+			k.Certificate = bytes.Clone(k.Certificate)
+			k.SealedPrivateKey = bytes.Clone(k.SealedPrivateKey)
+			old[k.KID] = k
+		}
+		if err := fn(&ks); err != nil {
+			userErr = err
+			return err
+		}
+		if err := ks.Validate(); err != nil {
+			userErr = err
+			return err
+		}
+		keep := make(map[string]bool, len(ks.Keys))
+		for _, k := range ks.Keys {
+			keep[k.KID] = true
+			o, ok := old[k.KID]
+			switch {
+			case !ok:
+				err = insertKey(ctx, tx, tenant, k)
+			case !sameKey(o, k):
+				err = updateKey(ctx, tx, tenant, k)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		for kid := range old {
+			if keep[kid] {
+				continue
+			}
+			if _, err := tx.Exec(ctx, `DELETE FROM signing_keys WHERE tenant = $1 AND kid = $2`, tenant, kid); err != nil {
+				return err
+			}
+		}
+		if err := insertEvents(ctx, tx, tenant, ks.Events); err != nil {
+			return err
+		}
+		return db.notify(ctx, tx, tenant)
+	})
+	if userErr != nil {
+		return signet.Keyset{}, userErr
+	}
+	if err != nil {
+		return signet.Keyset{}, fmt.Errorf("update keyset %s: %w", tenant, err)
+	}
+	ks.Tenant, ks.Events = tenant, nil
+	for i := range ks.Keys {
+		k := &ks.Keys[i]
+		k.CreatedAt, k.CurrentSince, k.CurrentUntil, k.RevokedAt = utc(k.CreatedAt), utc(k.CurrentSince), utc(k.CurrentUntil), utc(k.RevokedAt)
+	}
+	return ks, nil
+}
+
+// loadKeyset reads a tenant's keys in the order they were added.
+// Returns ErrTenantNotFound for an unknown tenant.
+func loadKeyset(ctx context.Context, q querier, tenant string) (signet.Keyset, error) {
+	var found bool
+	keys, err := queryAll(ctx, q, keysetQuery, []any{tenant}, func(rows pgx.Rows) (*signet.Key, error) {
+		found = true
+		var (
+			k                                signet.Key
+			kid, alg, state                  *string
+			created, since, until, revokedAt *int64
+		)
+		if err := rows.Scan(&kid, &alg, &state, &k.Certificate, &k.SealedPrivateKey,
+			&created, &since, &until, &revokedAt); err != nil {
+			return nil, err
+		}
+		if kid == nil { // the tenant has no keys
+			return nil, nil
+		}
+		k.KID, k.Algorithm, k.State = *kid, *alg, signet.KeyState(*state)
+		k.CreatedAt, k.CurrentSince = decodeTime(created), decodeTime(since)
+		k.CurrentUntil, k.RevokedAt = decodeTime(until), decodeTime(revokedAt)
+		return &k, nil
+	})
+	if err != nil {
+		return signet.Keyset{}, err
+	}
+	if !found {
+		return signet.Keyset{}, signet.ErrTenantNotFound
+	}
+	ks := signet.Keyset{Tenant: tenant}
+	for _, k := range keys {
+		if k != nil {
+			ks.Keys = append(ks.Keys, *k)
+		}
+	}
+	return ks, nil
+}
+
+// sameKey reports whether storing b in place of a would change nothing.
+func sameKey(a, b signet.Key) bool {
+	return a.KID == b.KID && a.Algorithm == b.Algorithm && a.State == b.State &&
+		bytes.Equal(a.Certificate, b.Certificate) && bytes.Equal(a.SealedPrivateKey, b.SealedPrivateKey) &&
+		a.CreatedAt.Equal(b.CreatedAt) && a.CurrentSince.Equal(b.CurrentSince) &&
+		a.CurrentUntil.Equal(b.CurrentUntil) && a.RevokedAt.Equal(b.RevokedAt)
+}
+
+func insertKey(ctx context.Context, tx pgx.Tx, tenant string, k signet.Key) error {
+	ts, err := times(k.CreatedAt, k.CurrentSince, k.CurrentUntil, k.RevokedAt)
+	if err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO signing_keys (tenant, kid, algorithm, state, certificate,
+		sealed_private_key, created_at, current_since, current_until, revoked_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		tenant, k.KID, k.Algorithm, string(k.State), k.Certificate, k.SealedPrivateKey, ts[0], ts[1], ts[2], ts[3])
+	if isConstraint(err) {
+		return signet.Errorf(signet.ECONFLICT, "Signing key %s already exists.", k.KID)
+	}
+	return err
+}
+
+func updateKey(ctx context.Context, tx pgx.Tx, tenant string, k signet.Key) error {
+	ts, err := times(k.CreatedAt, k.CurrentSince, k.CurrentUntil, k.RevokedAt)
+	if err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, `UPDATE signing_keys SET algorithm = $1, state = $2, certificate = $3,
+		sealed_private_key = $4, created_at = $5, current_since = $6, current_until = $7, revoked_at = $8
+		WHERE tenant = $9 AND kid = $10`,
+		k.Algorithm, string(k.State), k.Certificate, k.SealedPrivateKey, ts[0], ts[1], ts[2], ts[3], tenant, k.KID)
+	return err
+}
+
+// insertEvents stores evs for tenant (whatever their Tenant field says).
+// Returns ErrConflict if an IdempotencyKey was already used by the tenant.
+func insertEvents(ctx context.Context, tx pgx.Tx, tenant string, evs []signet.Event) error {
+	for _, e := range evs {
+		at, err := encodeTime(e.Time)
+		if err != nil {
+			return err
+		}
+		data, err := json.Marshal(e.Data)
+		if err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO events (tenant, time, type, actor, kid, idempotency_key, data)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+			tenant, at, e.Type, e.Actor, e.KID, nullString(e.IdempotencyKey), string(data))
+		if isConstraint(err) {
+			return signet.Errorf(signet.ECONFLICT, "Idempotency key %q was already used.", e.IdempotencyKey)
+		} else if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Events returns a tenant's audit events, newest first, filtered by f
+// (at most f.Limit events, 100 if f.Limit is not positive). An unknown
+// tenant has no events.
+func (db *DB) Events(ctx context.Context, tenant string, f signet.EventFilter) ([]signet.Event, error) {
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	// Each filter is its own condition rather than "$2 = '' OR …", so a
+	// lookup by idempotency key uses its unique index.
+	where, args := "tenant = $1", []any{tenant}
+	if f.IdempotencyKey != "" {
+		args = append(args, f.IdempotencyKey)
+		where += " AND idempotency_key = $" + strconv.Itoa(len(args))
+	}
+	if f.Type != "" {
+		args = append(args, f.Type)
+		where += " AND type = $" + strconv.Itoa(len(args))
+	}
+	args = append(args, limit)
+	evs, err := queryAll(ctx, db.pool, `SELECT seq, time, type, actor, kid, idempotency_key, data
+		FROM events WHERE `+where+` ORDER BY seq DESC LIMIT $`+strconv.Itoa(len(args)), args,
+		func(rows pgx.Rows) (signet.Event, error) {
+			var (
+				e    signet.Event
+				at   *int64
+				idem *string
+				data string
+			)
+			if err := rows.Scan(&e.Seq, &at, &e.Type, &e.Actor, &e.KID, &idem, &data); err != nil {
+				return signet.Event{}, err
+			}
+			if err := json.Unmarshal([]byte(data), &e.Data); err != nil {
+				return signet.Event{}, fmt.Errorf("event %d: %w", e.Seq, err)
+			}
+			e.Tenant, e.Time = tenant, decodeTime(at)
+			if idem != nil {
+				e.IdempotencyKey = *idem
+			}
+			return e, nil
+		})
+	if err != nil {
+		return nil, fmt.Errorf("events %s: %w", tenant, err)
+	}
+	return evs, nil
+}
