@@ -46,6 +46,7 @@ Commands:
   keys rotate [--revoke-current]
                                 rotate the tenant's signing key
   keys revoke KID               revoke a previous signing key
+  loadtest --url URL...         load replicas while rotating; verify every token (-h for flags)
 
 Operator commands take --tenant (default "default"), --data-dir, --database and
 --public-url; run "signet <command> -h" for all flags.
@@ -65,6 +66,8 @@ func Main(ctx context.Context, args []string, env Env) int {
 	switch cmd, rest := args[0], args[1:]; cmd {
 	case "serve":
 		err = serve(ctx, rest, env)
+	case "loadtest":
+		err = runLoadtest(ctx, rest, env)
 	case "tenants", "clients", "apis", "keys":
 		err = operate(ctx, cmd, rest, env)
 	case "help", "-h", "--help":
