@@ -9,6 +9,10 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
+// WatchApplicationName is the application_name of Watch's connections (unless
+// the DSN sets one), which tells them apart in pg_stat_activity.
+const WatchApplicationName = "signet-watch"
+
 // errClosed is returned by Watch when the DB is closed.
 var errClosed = errors.New("postgres: database closed")
 
@@ -79,7 +83,11 @@ func (db *DB) startWatch() bool {
 // calls connected, and then calls fn for each notification until the
 // connection fails or ctx is done. It always returns a non-nil error.
 func (db *DB) listen(ctx context.Context, resync bool, fn func(string), connected func()) error {
-	conn, err := pgx.ConnectConfig(ctx, db.pool.Config().ConnConfig)
+	cfg := db.pool.Config().ConnConfig
+	if cfg.RuntimeParams["application_name"] == "" {
+		cfg.RuntimeParams["application_name"] = WatchApplicationName
+	}
+	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("watch: connect: %w", err)
 	}
@@ -92,7 +100,7 @@ func (db *DB) listen(ctx context.Context, resync bool, fn func(string), connecte
 		return fmt.Errorf("watch: listen: %w", err)
 	}
 	if resync {
-		if err := db.resync(ctx, conn, fn); err != nil {
+		if err := db.resync(ctx, fn); err != nil {
 			return fmt.Errorf("watch: resync: %w", err)
 		}
 		db.Logger.Info("change feed reconnected; all tenants resynced")
@@ -122,8 +130,8 @@ func (db *DB) listen(ctx context.Context, resync bool, fn func(string), connecte
 }
 
 // resync calls fn with the name of every tenant, in name order.
-func (db *DB) resync(ctx context.Context, conn *pgx.Conn, fn func(string)) error {
-	rows, err := conn.Query(ctx, `SELECT name FROM tenants ORDER BY name`)
+func (db *DB) resync(ctx context.Context, fn func(string)) error {
+	rows, err := db.pool.Query(ctx, `SELECT name FROM tenants ORDER BY name`)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,4 @@
+package postgres
+
+// ChannelName exposes channelName to the tests.
+var ChannelName = channelName
