@@ -1,0 +1,463 @@
+package saml
+
+import (
+	"context"
+	"embed"
+	"encoding/base64"
+	"errors"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/beevik/etree"
+
+	"github.com/signet-auth/signet"
+	"github.com/signet-auth/signet/internal/keyring"
+	"github.com/signet-auth/signet/internal/secret"
+)
+
+// DefaultMetadataMaxAge is the Cache-Control max-age of metadata when
+// Config.MetadataMaxAge is zero.
+const DefaultMetadataMaxAge = 5 * time.Minute
+
+// maxRelayState caps RelayState and wctx echoed back to the SP (the SAML
+// bindings say 80 bytes; real SPs send more).
+const maxRelayState = 4096
+
+// Authenticator tells who is signed in to the tenant of a request: the
+// OpenID Connect handler's login session (internal/oidc.Handler).
+type Authenticator interface {
+	// Session returns the signed-in user and when they authenticated; ok is
+	// false if nobody is.
+	Session(r *http.Request) (u signet.User, authTime time.Time, ok bool)
+}
+
+// SessionEnder is what an Authenticator may also do: end the request's
+// login session (single logout, wsignout1.0).
+type SessionEnder interface {
+	EndSession(w http.ResponseWriter, r *http.Request) error
+}
+
+// ClientStore is where the handler finds applications.
+type ClientStore interface {
+	Client(ctx context.Context, tenant, clientID string) (signet.Client, error)
+	Clients(ctx context.Context, tenant string) ([]signet.Client, error)
+}
+
+// Config configures a Handler.
+type Config struct {
+	// Store holds the applications and their add-ons.
+	Store ClientStore
+	// Auth tells who is signed in; LoginURL returns the login page that
+	// comes back to a same-origin path after sign-in (oidc.LoginURL).
+	Auth     Authenticator
+	LoginURL func(returnTo string) string
+	// MetadataMaxAge is the Cache-Control max-age of metadata; 0 means
+	// DefaultMetadataMaxAge. Keep it no longer than the tenants'
+	// min_next_age so that every SP holds the next certificate before it signs.
+	MetadataMaxAge time.Duration
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Logger receives internal errors only; nil discards them.
+	Logger *slog.Logger
+}
+
+// Handler serves /samlp/… and /wsfed/… for every tenant. Create it with New.
+type Handler struct {
+	store    ClientStore
+	auth     Authenticator
+	loginURL func(string) string
+	maxAge   string
+	now      func() time.Time
+	logger   *slog.Logger
+}
+
+// New returns a Handler for cfg.
+func New(cfg Config) *Handler {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.MetadataMaxAge <= 0 {
+		cfg.MetadataMaxAge = DefaultMetadataMaxAge
+	}
+	return &Handler{
+		store:    cfg.Store,
+		auth:     cfg.Auth,
+		loginURL: cfg.LoginURL,
+		maxAge:   "public, max-age=" + strconv.Itoa(int(cfg.MetadataMaxAge/time.Second)),
+		now:      cfg.Now,
+		logger:   cfg.Logger,
+	}
+}
+
+// federationMetadataPath is where WS-Federation metadata lives (as ADFS's and Auth0's).
+const federationMetadataPath = "FederationMetadata/2007-06/FederationMetadata.xml"
+
+// Register adds the handler's routes to mux.
+func (h *Handler) Register(mux *http.ServeMux) {
+	mux.HandleFunc("GET /samlp/{client}", h.serveSSO)
+	mux.HandleFunc("POST /samlp/{client}", h.serveSSO)
+	// /samlp/metadata/{client} and /samlp/{client}/logout overlap as
+	// patterns, so one route tells them apart.
+	mux.HandleFunc("GET /samlp/{a}/{b}", h.serveSAMLSub)
+	mux.HandleFunc("POST /samlp/{a}/{b}", h.serveSAMLSub)
+	mux.HandleFunc("GET /wsfed", h.serveWSFed)
+	mux.HandleFunc("GET /wsfed/{client}", h.serveWSFed)
+	mux.HandleFunc("GET /wsfed/"+federationMetadataPath, h.serveFederationMetadata)
+	mux.HandleFunc("GET /wsfed/{client}/"+federationMetadataPath, h.serveFederationMetadata)
+}
+
+func (h *Handler) serveSAMLSub(w http.ResponseWriter, r *http.Request) {
+	a, b := r.PathValue("a"), r.PathValue("b")
+	switch {
+	case a == "metadata" && r.Method == http.MethodGet:
+		h.serveMetadata(w, r, b)
+	case b == "logout":
+		h.serveLogout(w, r, a)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+// errNoApp is the error page for an unknown application or one without the add-on.
+func errNoApp(protocol string) error {
+	return signet.Errorf(signet.ENOTFOUND, "There is no %s application with this client id.", protocol)
+}
+
+// tenant returns the request's resolved tenant or answers 404.
+func (h *Handler) tenant(w http.ResponseWriter, r *http.Request) (keyring.Request, bool) {
+	req, ok := keyring.FromContext(r.Context())
+	if !ok || req.View == nil {
+		http.NotFound(w, r)
+		return keyring.Request{}, false
+	}
+	return req, true
+}
+
+// client loads an application of the request's tenant that has the add-on
+// want selects. Returns errNoApp for an unknown client or one without it.
+func (h *Handler) client(r *http.Request, req keyring.Request, id, protocol string, want func(signet.ClientAddons) bool) (signet.Client, error) {
+	if id == "" || len(id) > 128 {
+		return signet.Client{}, errNoApp(protocol)
+	}
+	c, err := h.store.Client(r.Context(), req.View.Tenant.Name, id)
+	if errors.Is(err, signet.ErrNotFound) || err == nil && !want(c.Addons) {
+		return signet.Client{}, errNoApp(protocol)
+	}
+	return c, err
+}
+
+func hasSAML(a signet.ClientAddons) bool  { return a.SAMLP != nil }
+func hasWSFed(a signet.ClientAddons) bool { return a.WSFed != nil }
+
+// currentSigner returns the signer of the tenant's current key.
+// Returns ErrUnsupportedKey for a key that is not RSA.
+func currentSigner(req keyring.Request, alg sigAlg) (*signer, error) {
+	return newSigner(req.View.Key, req.View.Current.Certificate, alg)
+}
+
+// metadataCerts returns the certificates metadata lists: the current key's
+// and the next key's, never a previous or revoked one.
+// Returns ErrUnsupportedKey if they are not RSA keys.
+func metadataCerts(req keyring.Request) ([][]byte, error) {
+	ks := req.View.Keyset
+	cur, next := ks.Current(), ks.Next()
+	if cur.Algorithm != "RS256" || next.Algorithm != "RS256" {
+		return nil, ErrUnsupportedKey
+	}
+	return [][]byte{cur.Certificate, next.Certificate}, nil
+}
+
+// serveMetadata answers GET /samlp/metadata/{client}.
+func (h *Handler) serveMetadata(w http.ResponseWriter, r *http.Request, id string) {
+	req, ok := h.tenant(w, r)
+	if !ok {
+		return
+	}
+	c, err := h.client(r, req, id, "SAML", hasSAML)
+	if err != nil {
+		h.fail(w, err)
+		return
+	}
+	s, err := resolve(c, req.Issuer)
+	if err != nil {
+		h.fail(w, err)
+		return
+	}
+	certs, err := metadataCerts(req)
+	if err != nil {
+		h.fail(w, err)
+		return
+	}
+	h.writeXML(w, buildIDPMetadata(s.entityID, req.Issuer, c.ClientID, certs, s.attributeNames()))
+}
+
+// serveFederationMetadata answers GET /wsfed/[{client}/]FederationMetadata/2007-06/FederationMetadata.xml.
+func (h *Handler) serveFederationMetadata(w http.ResponseWriter, r *http.Request) {
+	req, ok := h.tenant(w, r)
+	if !ok {
+		return
+	}
+	endpoint := req.Issuer + "wsfed"
+	s, err := resolve(signet.Client{}, req.Issuer)
+	if id := r.PathValue("client"); id != "" {
+		c, cerr := h.client(r, req, id, "WS-Federation", hasWSFed)
+		if cerr != nil {
+			h.fail(w, cerr)
+			return
+		}
+		s, err = resolve(c, req.Issuer)
+		endpoint += "/" + url.PathEscape(c.ClientID)
+	}
+	if err != nil {
+		h.fail(w, err)
+		return
+	}
+	certs, err := metadataCerts(req)
+	if err != nil {
+		h.fail(w, err)
+		return
+	}
+	h.writeXML(w, buildFederationMetadata(s.entityID, endpoint, certs, s.attributeNames()))
+}
+
+// writeXML answers 200 with a metadata document.
+func (h *Handler) writeXML(w http.ResponseWriter, doc *etree.Document) {
+	b, err := doc.WriteToBytes()
+	if err != nil {
+		h.fail(w, err)
+		return
+	}
+	hdr := w.Header()
+	hdr.Set("Content-Type", "application/xml; charset=utf-8")
+	hdr.Set("Cache-Control", h.maxAge)
+	hdr.Set("Access-Control-Allow-Origin", "*")
+	hdr.Set("X-Content-Type-Options", "nosniff")
+	w.Write(b)
+}
+
+// serveSSO answers /samlp/{client}: SP-initiated sign-on with a SAMLRequest
+// (HTTP-Redirect in the query, HTTP-POST in the form), IdP-initiated
+// without one.
+func (h *Handler) serveSSO(w http.ResponseWriter, r *http.Request) {
+	req, ok := h.tenant(w, r)
+	if !ok {
+		return
+	}
+	c, err := h.client(r, req, r.PathValue("client"), "SAML", hasSAML)
+	if err != nil {
+		h.fail(w, err)
+		return
+	}
+	s, err := resolve(c, req.Issuer)
+	if err != nil {
+		h.fail(w, err)
+		return
+	}
+	var encoded, relay string
+	redirect := r.Method == http.MethodGet
+	if redirect {
+		q, err := url.ParseQuery(r.URL.RawQuery)
+		if err != nil {
+			h.fail(w, invalidRequest("The query string is malformed."))
+			return
+		}
+		encoded, relay = q.Get("SAMLRequest"), q.Get("RelayState")
+	} else {
+		r.Body = http.MaxBytesReader(w, r.Body, 2*MaxEncodedMessage)
+		if err := r.ParseForm(); err != nil {
+			h.fail(w, ErrMessageTooLarge)
+			return
+		}
+		encoded, relay = r.PostForm.Get("SAMLRequest"), r.PostForm.Get("RelayState")
+		if encoded == "" {
+			h.fail(w, invalidRequest("The POST carries no SAMLRequest."))
+			return
+		}
+	}
+	if err := checkRelayState(relay); err != nil {
+		h.fail(w, err)
+		return
+	}
+	var ar *AuthnRequest
+	acs := s.defaultACS
+	if encoded != "" {
+		data, err := decodeMessage(encoded, redirect)
+		if err != nil {
+			h.fail(w, err)
+			return
+		}
+		if ar, err = parseAuthnRequest(data); err != nil {
+			h.fail(w, err)
+			return
+		}
+		if ar.Issuer != s.audience {
+			h.fail(w, invalidRequest("The AuthnRequest's Issuer %q is not this application's audience.", truncate(ar.Issuer, 256)))
+			return
+		}
+		if ar.ACSURL != "" {
+			if !slices.Contains(s.acs, ar.ACSURL) {
+				h.fail(w, invalidRequest("The AssertionConsumerServiceURL %q is not registered for this application (its recipient or callbacks).", truncate(ar.ACSURL, 256)))
+				return
+			}
+			acs = ar.ACSURL
+		}
+		if !redirect {
+			// Continue as a top-level GET, which carries the SameSite=Lax
+			// session cookie a cross-site POST does not.
+			q := url.Values{"SAMLRequest": {encodeRedirect(data)}}
+			if relay != "" {
+				q.Set("RelayState", relay)
+			}
+			http.Redirect(w, r, r.URL.Path+"?"+q.Encode(), http.StatusSeeOther)
+			return
+		}
+	}
+	if acs == "" {
+		h.fail(w, signet.Errorf(signet.EINVALID, "The application has no assertion consumer service URL: set addons.samlp.recipient or callbacks."))
+		return
+	}
+	sg, err := currentSigner(req, s.alg)
+	if err != nil {
+		h.fail(w, err)
+		return
+	}
+	a := assertion{
+		Issuer: s.entityID, Audience: s.audience, Recipient: s.recipient, Destination: s.dest,
+		Now: h.now(), Lifetime: s.lifetime, NameIDFormat: s.nameIDFmt, AuthnContext: s.authnCtx,
+		TypedAttributes: s.typed, NameFormat: s.nameFormat, SignResponse: s.signResp,
+	}
+	if a.Recipient == "" {
+		a.Recipient = acs
+	}
+	if a.Destination == "" {
+		a.Destination = acs
+	}
+	if ar != nil {
+		a.InResponseTo = ar.ID
+	}
+	u, authTime, ok := h.auth.Session(r)
+	if !ok {
+		if ar != nil && ar.IsPassive {
+			doc := buildStatusResponse(a, statusRequester, statusNoPassive, "The user is not signed in.")
+			h.postSAML(w, req, acs, "SAMLResponse", doc, relay)
+			return
+		}
+		h.login(w, r)
+		return
+	}
+	p := profile(u)
+	a.Attributes = s.attributes(p)
+	a.NameID = s.nameID(a.Attributes, p)
+	a.AuthTime = authTime
+	a.SessionIndex = newID()
+	doc, err := buildResponse(a, sg)
+	if err != nil {
+		h.fail(w, err)
+		return
+	}
+	h.postSAML(w, req, acs, "SAMLResponse", doc, relay)
+}
+
+// login redirects to the login page, which comes back to this request.
+func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	http.Redirect(w, r, h.loginURL(r.URL.RequestURI()), http.StatusFound)
+}
+
+// checkRelayState refuses an over-long RelayState or one with control characters.
+func checkRelayState(s string) error {
+	if len(s) > maxRelayState || strings.ContainsFunc(s, func(r rune) bool { return r < ' ' || r == 0x7f }) {
+		return invalidRequest("The RelayState is longer than %d bytes or holds control characters.", maxRelayState)
+	}
+	return nil
+}
+
+// postSAML answers with a page that posts doc, base64-encoded as field, and
+// relay as RelayState, to action (the HTTP-POST binding).
+func (h *Handler) postSAML(w http.ResponseWriter, req keyring.Request, action, field string, doc *etree.Document, relay string) {
+	b, err := doc.WriteToBytes()
+	if err != nil {
+		h.fail(w, err)
+		return
+	}
+	fields := []formField{{field, base64.StdEncoding.EncodeToString(b)}}
+	if relay != "" {
+		fields = append(fields, formField{"RelayState", relay})
+	}
+	h.post(w, action, fields)
+}
+
+// formField is one hidden field of an auto-submitting form.
+type formField struct{ Name, Value string }
+
+// post answers with a page whose form posts fields to action at once.
+func (h *Handler) post(w http.ResponseWriter, action string, fields []formField) {
+	u, err := url.Parse(action)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		h.fail(w, invalidRequest("The application's URL %q is not an absolute http or https URL.", truncate(action, 256)))
+		return
+	}
+	h.render(w, http.StatusOK, "post", page{Title: "Signing in…", Action: action, Fields: fields},
+		"form-action "+u.Scheme+"://"+u.Host)
+}
+
+// page is what the templates show.
+type page struct {
+	Title, Message, Nonce, Action string
+	Fields                        []formField
+}
+
+//go:embed templates/page.html
+var templatesFS embed.FS
+
+var pages = template.Must(template.ParseFS(templatesFS, "templates/page.html"))
+
+// render writes a page with the headers every page carries; extraCSP adds
+// CSP directives.
+func (h *Handler) render(w http.ResponseWriter, status int, name string, p page, extraCSP string) {
+	p.Nonce = secret.ID(22)
+	csp := "default-src 'none'; style-src 'nonce-" + p.Nonce + "'; script-src 'nonce-" + p.Nonce + "'; base-uri 'none'; frame-ancestors 'none'"
+	if extraCSP != "" {
+		csp += "; " + extraCSP
+	}
+	hdr := w.Header()
+	hdr.Set("Content-Type", "text/html; charset=utf-8")
+	hdr.Set("Cache-Control", "no-store")
+	hdr.Set("Pragma", "no-cache")
+	hdr.Set("Content-Security-Policy", csp)
+	hdr.Set("X-Frame-Options", "DENY")
+	hdr.Set("X-Content-Type-Options", "nosniff")
+	hdr.Set("Referrer-Policy", "no-referrer")
+	w.WriteHeader(status)
+	if err := pages.ExecuteTemplate(w, name, p); err != nil {
+		h.logger.Error("render page", "page", name, "err", err)
+	}
+}
+
+// statusOf maps an error to its HTTP status.
+var statusOf = map[string]int{
+	signet.EINVALID:   http.StatusBadRequest,
+	signet.ENOTFOUND:  http.StatusNotFound,
+	signet.ECONFLICT:  http.StatusConflict,
+	signet.EFORBIDDEN: http.StatusForbidden,
+}
+
+// fail answers with an error page: the message of a signet.Error, or
+// "Internal error." (logged) for any other error.
+func (h *Handler) fail(w http.ResponseWriter, err error) {
+	status, ok := statusOf[signet.ErrorCode(err)]
+	if !ok {
+		status = http.StatusInternalServerError
+		h.logger.Error("saml", "err", err)
+	}
+	h.render(w, status, "error", page{Title: "Sign-on failed", Message: signet.ErrorMessage(err)}, "")
+}
