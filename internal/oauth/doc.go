@@ -7,7 +7,10 @@
 //   - GET /.well-known/openid-configuration: discovery;
 //   - GET /pem, /rawpem, /cer, /pb7, /fingerprint (each also with an ignored
 //     /{client_id} suffix): the current key's certificate in several forms;
-//   - POST /oauth/token: the token endpoint (client_credentials).
+//   - POST /oauth/token: the token endpoint (client_credentials, and the
+//     grant types of a Provider such as internal/oidc's authorization_code
+//     and refresh_token; public clients authenticate without a secret only
+//     for those).
 //
 // Every handler expects the tenant middleware of internal/server to have put
 // a keyring.Request in the request context; without one it answers 404.

@@ -102,17 +102,29 @@ func noneMatchHit(fields []string, etag string) bool {
 	return false
 }
 
-// discovery is the OpenID Provider Metadata document.
-type discovery struct {
+// Discovery is the OpenID Provider Metadata document. A Provider fills in
+// the members of the endpoints it serves.
+type Discovery struct {
 	Issuer                            string   `json:"issuer"`
-	JWKSURI                           string   `json:"jwks_uri"`
+	AuthorizationEndpoint             string   `json:"authorization_endpoint,omitempty"`
 	TokenEndpoint                     string   `json:"token_endpoint"`
+	UserinfoEndpoint                  string   `json:"userinfo_endpoint,omitempty"`
+	JWKSURI                           string   `json:"jwks_uri"`
+	EndSessionEndpoint                string   `json:"end_session_endpoint,omitempty"`
+	RevocationEndpoint                string   `json:"revocation_endpoint,omitempty"`
 	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported"`
 	GrantTypesSupported               []string `json:"grant_types_supported"`
 	ResponseTypesSupported            []string `json:"response_types_supported"`
+	ResponseModesSupported            []string `json:"response_modes_supported,omitempty"`
 	SubjectTypesSupported             []string `json:"subject_types_supported"`
 	IDTokenSigningAlgValuesSupported  []string `json:"id_token_signing_alg_values_supported"`
 	ScopesSupported                   []string `json:"scopes_supported"`
+	ClaimsSupported                   []string `json:"claims_supported,omitempty"`
+	CodeChallengeMethodsSupported     []string `json:"code_challenge_methods_supported,omitempty"`
+	PromptValuesSupported             []string `json:"prompt_values_supported,omitempty"`
+	// RequestURIParameterSupported defaults to true in OpenID Connect
+	// Discovery; Signet supports no request_uri, so it says false.
+	RequestURIParameterSupported bool `json:"request_uri_parameter_supported"`
 }
 
 // serveDiscovery answers GET /.well-known/openid-configuration; every URL is
@@ -122,7 +134,7 @@ func (h *Handler) serveDiscovery(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	doc := discovery{
+	doc := Discovery{
 		Issuer:                            req.Issuer,
 		JWKSURI:                           req.Issuer + ".well-known/jwks.json",
 		TokenEndpoint:                     req.Issuer + "oauth/token",
@@ -132,6 +144,9 @@ func (h *Handler) serveDiscovery(w http.ResponseWriter, r *http.Request) {
 		SubjectTypesSupported:             []string{"public"},
 		IDTokenSigningAlgValuesSupported:  []string{req.View.Tenant.Algorithm},
 		ScopesSupported:                   []string{"openid"},
+	}
+	if h.provider != nil {
+		h.provider.Discover(req, &doc)
 	}
 	body, err := json.Marshal(doc)
 	if err != nil {

@@ -30,14 +30,18 @@ type Config struct {
 	Now func() time.Time
 	// Logger receives internal errors only; nil discards them.
 	Logger *slog.Logger
+	// Provider, if set, serves more grant types at the token endpoint and
+	// adds its endpoints to discovery (internal/oidc).
+	Provider Provider
 }
 
 // Handler serves the public per-tenant endpoints. Create it with New.
 type Handler struct {
-	ring   *keyring.Ring
-	store  signet.Store
-	now    func() time.Time
-	logger *slog.Logger
+	ring     *keyring.Ring
+	store    signet.Store
+	now      func() time.Time
+	logger   *slog.Logger
+	provider Provider
 
 	// Header values computed once and shared by every response (never mutated).
 	cacheControl []string // JWKS and discovery
@@ -62,6 +66,7 @@ func New(cfg Config) *Handler {
 		store:        cfg.Store,
 		now:          cfg.Now,
 		logger:       cfg.Logger,
+		provider:     cfg.Provider,
 		cacheControl: []string{"public, max-age=" + strconv.FormatInt(secs, 10) + ", must-revalidate"},
 	}
 }

@@ -39,6 +39,8 @@ type tokenRequest struct {
 	ScopeSet bool
 	// Basic reports whether the client authenticated with HTTP Basic.
 	Basic bool
+	// Params are the body's parameters, for a Provider's grant types.
+	Params map[string]string
 }
 
 // oauthError is an RFC 6749 §5.2 error response.
@@ -57,7 +59,8 @@ func invalidRequest(format string, args ...any) *oauthError {
 var errInvalidClient = &oauthError{Status: http.StatusUnauthorized, Code: "invalid_client", Description: "Client authentication failed"}
 
 // tokenParams are the parameters a token request may carry in its body.
-var tokenParams = []string{"grant_type", "client_id", "client_secret", "audience", "scope"}
+var tokenParams = []string{"grant_type", "client_id", "client_secret", "audience", "scope",
+	"code", "redirect_uri", "code_verifier", "refresh_token"}
 
 // parseTokenRequest reads and checks a token request: its body (form or
 // JSON, at most maxBodyBytes) and its client authentication (HTTP Basic, or
@@ -90,6 +93,7 @@ func parseTokenRequest(r *http.Request) (tokenRequest, *oauthError) {
 			return tr, invalidRequest("Content-Type must be application/x-www-form-urlencoded or application/json.")
 		}
 	}
+	tr.Params = params
 	tr.GrantType = params["grant_type"]
 	tr.Audience = params["audience"]
 	tr.Scope = params["scope"]
@@ -177,10 +181,12 @@ func formDecode(s string) string {
 
 // tokenResponse is the RFC 6749 §5.1 success response.
 type tokenResponse struct {
-	AccessToken string `json:"access_token"`
-	TokenType   string `json:"token_type"`
-	ExpiresIn   int    `json:"expires_in"`
-	Scope       string `json:"scope,omitempty"`
+	AccessToken  string `json:"access_token"`
+	IDToken      string `json:"id_token,omitempty"`
+	RefreshToken string `json:"refresh_token,omitempty"`
+	TokenType    string `json:"token_type"`
+	ExpiresIn    int    `json:"expires_in"`
+	Scope        string `json:"scope,omitempty"`
 }
 
 // serveToken answers POST /oauth/token.
@@ -221,19 +227,27 @@ func (h *Handler) serveToken(w http.ResponseWriter, r *http.Request) {
 // issue runs a token request to its end: an access token or an error
 // (an *oauthError for the caller, anything else internal).
 func (h *Handler) issue(r *http.Request, req keyring.Request, tr tokenRequest) (tokenResponse, error) {
-	switch tr.GrantType {
-	case "":
+	provided := h.provider != nil && slices.Contains(h.provider.GrantTypes(), tr.GrantType)
+	switch {
+	case tr.GrantType == "":
 		return tokenResponse{}, invalidRequest("Missing required parameter: grant_type")
-	case grantClientCredentials:
+	case tr.GrantType == grantClientCredentials || provided:
 	default:
 		return tokenResponse{}, &oauthError{Status: http.StatusBadRequest, Code: "unsupported_grant_type",
 			Description: "Unsupported grant type: " + tr.GrantType}
 	}
 	ctx := r.Context()
 	tenant := req.View.Tenant.Name
-	client, err := h.authenticate(r, tenant, tr)
+	client, err := h.authenticate(r, tenant, tr, provided)
 	if err != nil {
 		return tokenResponse{}, err
+	}
+	if provided {
+		if !slices.Contains(client.GrantTypes, tr.GrantType) {
+			return tokenResponse{}, &oauthError{Status: http.StatusForbidden, Code: "unauthorized_client",
+				Description: fmt.Sprintf("Grant type '%s' not allowed for the client.", tr.GrantType)}
+		}
+		return h.provider.Exchange(r, req, client, tr.GrantType, tr.Params)
 	}
 	if !slices.Contains(client.GrantTypes, grantClientCredentials) {
 		return tokenResponse{}, &oauthError{Status: http.StatusForbidden, Code: "unauthorized_client",
@@ -290,9 +304,11 @@ func (h *Handler) issue(r *http.Request, req keyring.Request, tr tokenRequest) (
 // unknown client takes as long as a wrong secret.
 var dummyDigest = secret.Digest("signet-unknown-client")
 
-// authenticate checks the client's credentials in constant time.
+// authenticate checks the client's credentials in constant time. A public
+// client (token_endpoint_auth_method "none") presents no secret, and only
+// for a Provider's grant types (allowPublic), which prove it otherwise (PKCE).
 // Returns errInvalidClient for a missing, unknown or wrongly authenticated client.
-func (h *Handler) authenticate(r *http.Request, tenant string, tr tokenRequest) (signet.Client, error) {
+func (h *Handler) authenticate(r *http.Request, tenant string, tr tokenRequest, allowPublic bool) (signet.Client, error) {
 	if tr.ClientID == "" {
 		return signet.Client{}, errInvalidClient
 	}
@@ -303,6 +319,12 @@ func (h *Handler) authenticate(r *http.Request, tenant string, tr tokenRequest) 
 		return signet.Client{}, errInvalidClient
 	case err != nil:
 		return signet.Client{}, fmt.Errorf("client lookup: %w", err)
+	}
+	if c.Public() {
+		if !allowPublic || tr.ClientSecret != "" {
+			return signet.Client{}, errInvalidClient
+		}
+		return c, nil
 	}
 	if tr.ClientSecret == "" || !secret.Equal(c.SecretHash, tr.ClientSecret) {
 		return signet.Client{}, errInvalidClient
