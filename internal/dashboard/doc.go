@@ -1,0 +1,24 @@
+// Package dashboard serves Signet's administration pages under /dashboard/:
+// sign-in for administrators (accounts made with `signet admins create`),
+// and for each tenant granted to them, Tenant Settings with its General and
+// Signing Keys tabs, where they rotate, rotate-and-revoke and revoke keys
+// as in Auth0's dashboard.
+//
+// The pages are server-rendered with html/template; the stylesheet, the
+// little script that opens the confirmation dialogs and the icons are
+// embedded in the binary, and every form works without the script. The
+// dashboard is not a tenant's: it answers on every host, and an
+// administrator switches between the tenants granted to them.
+//
+// Key changes go through the keyring's Ring, the code behind the Management
+// API, so they write the same audit events, with actor "admin:<email>".
+//
+// Sessions are stored (signet.AdminStore), never held in memory, so that
+// every replica sharing the database knows them: the cookie holds a random
+// session id, the store its SHA-256 digest. Each state-changing form carries
+// a CSRF token derived from the session id (HMAC-SHA256) and compared in
+// constant time; the sign-in form, which has no session yet, uses a
+// double-submit cookie. Cookies are HttpOnly, SameSite=Lax, and Secure when
+// the public URL is https. A session ends after IdleTimeout without use,
+// after MaxAge in any case, or when its administrator signs out.
+package dashboard
