@@ -102,7 +102,7 @@ func TestCSRFRefused(t *testing.T) {
 	}
 
 	forms := map[string]url.Values{
-		"rotate":            {"revoke_current": {"true"}},
+		"rotate":             {"revoke_current": {"true"}},
 		previous + "/revoke": {},
 	}
 	for action, form := range forms {
