@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/signet-auth/signet"
+	"github.com/signet-auth/signet/internal/postgres"
 	"github.com/signet-auth/signet/internal/seal"
 	"github.com/signet-auth/signet/internal/sqlite"
 )
@@ -44,7 +45,7 @@ func (c *config) flags(fs *flag.FlagSet, server bool) {
 	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "address to listen on")
 	fs.StringVar(&c.PublicURL, "public-url", "", "public base URL of the default tenant (default http://localhost:<port of --addr>, https with --tls-cert)")
 	fs.StringVar(&c.DataDir, "data-dir", "./signet-data", "directory for the SQLite database, master key and admin credentials")
-	fs.StringVar(&c.Database, "database", "", "database DSN: a SQLite file path or sqlite:PATH (default <data-dir>/signet.db)")
+	fs.StringVar(&c.Database, "database", "", "database DSN: a SQLite file path or sqlite:PATH (default <data-dir>/signet.db), or a postgres:// URL shared by replicas")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
 	if server {
@@ -156,7 +157,13 @@ func (c *config) openStore(ctx context.Context) (signet.Store, error) {
 		}
 		dsn = filepath.Join(c.DataDir, "signet.db")
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
-		return nil, errors.New("--database: the PostgreSQL backend is not available yet; use a SQLite path")
+		// Replicas share the database; the data dir still holds the admin
+		// credentials and, without SIGNET_MASTER_KEY, the master key.
+		db, err := postgres.Open(ctx, dsn)
+		if err != nil {
+			return nil, fmt.Errorf("open database: %w", err)
+		}
+		return db, nil
 	case strings.HasPrefix(dsn, "sqlite:"):
 		dsn = strings.TrimPrefix(dsn, "sqlite:")
 	}

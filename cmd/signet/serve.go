@@ -18,6 +18,7 @@ import (
 	"github.com/signet-auth/signet/internal/keyring"
 	"github.com/signet-auth/signet/internal/mgmt"
 	"github.com/signet-auth/signet/internal/oauth"
+	"github.com/signet-auth/signet/internal/postgres"
 	"github.com/signet-auth/signet/internal/seal"
 	"github.com/signet-auth/signet/internal/server"
 )
@@ -59,6 +60,9 @@ func serve(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	defer store.Close()
+	if db, ok := store.(*postgres.DB); ok {
+		db.Logger = log // the change feed's reconnections
+	}
 	sealer, err := c.sealer(env, log)
 	if err != nil {
 		return err
@@ -122,6 +126,9 @@ func serve(ctx context.Context, args []string, env Env) error {
 // host and 127.0.0.1:<port>, and an administrative machine client granted
 // every Management API scope, whose credentials it writes once to
 // <data-dir>/admin-credentials.json (0600). It does nothing if any tenant exists.
+// Replicas starting at once on one empty database all try: the store lets
+// one create the tenant and the others get ErrConflict, find the tenant and
+// go on as on a later start.
 func bootstrap(ctx context.Context, c *config, store signet.Store, ring *keyring.Ring, publicHost, listenAddr string, log *slog.Logger) error {
 	ts, err := store.Tenants(ctx)
 	if err != nil {
@@ -136,7 +143,13 @@ func bootstrap(ctx context.Context, c *config, store signet.Store, ring *keyring
 			hosts = append(hosts, loop)
 		}
 	}
-	if _, err := ring.CreateTenant(ctx, "default", hosts, ""); err != nil {
+	if _, err := ring.CreateTenant(ctx, "default", hosts, ""); errors.Is(err, signet.ErrConflict) {
+		if _, terr := store.Tenant(ctx, "default"); terr != nil {
+			return fmt.Errorf("bootstrap: %w", err)
+		}
+		log.Info("tenant default was bootstrapped by another replica")
+		return nil
+	} else if err != nil {
 		return fmt.Errorf("bootstrap: %w", err)
 	}
 	scopes := make([]string, len(keyring.ManagementScopes))
