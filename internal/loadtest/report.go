@@ -183,7 +183,11 @@ func (r *Report) WriteText(w io.Writer) error {
 	p("verifications\t%d (every token against every replica's JWKS)", r.Verifications)
 	p("failures\tkey not revoked: %d\tkey revoked (expected): %d\tno JWKS: %d",
 		r.Failures.NotRevoked, r.Failures.Revoked, r.Failures.JWKSUnavailable)
-	for _, s := range r.Failures.Samples {
+	for i, s := range r.Failures.Samples {
+		if i == 5 {
+			p("  … %d more in the JSON report", len(r.Failures.Samples)-i)
+			break
+		}
 		p("  %s kid %s issued by %s, verified with %s: %s", s.At.Format("15:04:05.000"), s.KID, s.IssuedBy, s.VerifiedBy, s.Error)
 	}
 	kinds := map[string]int{}
