@@ -64,7 +64,9 @@ func (s *signer) sign(el *etree.Element, idAttr string, position int) error {
 	if err := ctx.SetSignatureMethod(s.alg.method); err != nil {
 		return fmt.Errorf("saml: signature method: %w", err)
 	}
-	sig, err := ctx.ConstructSignature(el, true)
+	// goxmldsig canonicalizes the element it digests in place (it would drop
+	// the xmlns:xs that xsi:type values need, for one): give it a copy.
+	sig, err := ctx.ConstructSignature(el.Copy(), true)
 	if err != nil {
 		return fmt.Errorf("saml: sign: %w", err)
 	}
