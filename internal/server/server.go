@@ -37,6 +37,10 @@ type Config struct {
 	Metrics *Metrics
 	// Pool, if set with Metrics, has its ready keys per algorithm in them.
 	Pool *keygen.Pool
+	// Dashboard, if set, serves /dashboard/ on every host, like the ops
+	// endpoints: it is no tenant's (an administrator switches between the
+	// tenants granted to them).
+	Dashboard http.Handler
 }
 
 // Server is Signet's HTTP server.
@@ -65,10 +69,19 @@ func New(cfg Config) *Server {
 		cfg.Metrics.register(cfg.Ring, cfg.Pool)
 		ops.HandleFunc("GET /metrics", opsRoute(cfg.Metrics.handler().ServeHTTP))
 	}
+	if cfg.Dashboard != nil {
+		ops.Handle("/dashboard/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			setRoute(w, routeDashboard)
+			cfg.Dashboard.ServeHTTP(w, r)
+		}))
+	}
 	ops.Handle("/", http.HandlerFunc(s.serveTenant))
 	s.handler = s.observe(ops)
 	return s
 }
+
+// routeDashboard is the route label of every dashboard request.
+const routeDashboard = "dashboard"
 
 // opsRoute labels the requests h serves with the route "ops".
 func opsRoute(h http.HandlerFunc) http.HandlerFunc {
