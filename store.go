@@ -38,6 +38,9 @@ type Store interface {
 	// Watch calls fn with the tenant's name after each committed keyset or
 	// tenant change (CreateTenant, UpdateTenant, UpdateKeyset), until ctx is done. Changes made by other
 	// processes sharing the store are included where the backend can see them.
+	// fn may also be called for tenants that did not change: a backend whose
+	// feed was interrupted calls it once for every tenant when the feed is
+	// back (a full resync), so that no change is missed.
 	Watch(ctx context.Context, fn func(tenant string)) error
 
 	// CreateClient stores a new client. Returns ErrConflict if the id is taken.
