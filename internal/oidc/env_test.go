@@ -2,6 +2,8 @@ package oidc_test
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -17,6 +19,7 @@ import (
 	"github.com/signet-auth/signet"
 	"github.com/signet-auth/signet/internal/keygen"
 	"github.com/signet-auth/signet/internal/keyring"
+	"github.com/signet-auth/signet/internal/oauth"
 	"github.com/signet-auth/signet/internal/oidc"
 	"github.com/signet-auth/signet/internal/password"
 	"github.com/signet-auth/signet/internal/ringtest"
@@ -69,6 +72,7 @@ type env struct {
 	srv   *httptest.Server
 	base  string // http://127.0.0.1:PORT
 	host  string
+	re    *ringtest.Env
 }
 
 type envOptions struct {
@@ -80,9 +84,9 @@ type envOptions struct {
 func newEnv(t *testing.T, opt envOptions) *env {
 	t.Helper()
 	re := ringtest.New(t, ringtest.Options{Pool: pool})
-	e := &env{t: t, store: re.Store, ring: re.Ring, clock: &clock{t: time.Now().UTC().Truncate(time.Second)}}
+	e := &env{t: t, store: re.Store, ring: re.Ring, re: re, clock: &clock{t: time.Now().UTC().Truncate(time.Second)}}
 	e.h = oidc.New(oidc.Config{Ring: re.Ring, Store: re.Store, Users: re.Store, Now: e.clock.Now, Limits: opt.limits})
-	handlers := append([]server.Registrar{e.h, registrar(func(mux *http.ServeMux) {
+	handlers := append([]server.Registrar{e.h, oauth.New(oauth.Config{Ring: re.Ring, Store: re.Store, Now: e.clock.Now, Provider: e.h}), registrar(func(mux *http.ServeMux) {
 		mux.HandleFunc("GET /whoami", func(w http.ResponseWriter, r *http.Request) {
 			u, at, ok := e.h.Session(r)
 			if !ok {
@@ -203,4 +207,93 @@ func (b *browser) whoami() string {
 	}
 	email, _, _ := strings.Cut(r.body, " ")
 	return email
+}
+
+// callback is the redirect URI of the test applications.
+const callback = "http://app.example/callback"
+
+// client creates an application of the tenant; public ones have no secret.
+func (e *env) client(public bool, grantTypes ...string) (id, sec string) {
+	e.t.Helper()
+	if len(grantTypes) == 0 {
+		grantTypes = []string{"authorization_code", "refresh_token"}
+	}
+	c := signet.Client{Tenant: "default", ClientID: secret.ID(32), Name: "app", AppType: "regular_web",
+		GrantTypes: grantTypes, Callbacks: []string{callback, "http://app.example/other"},
+		AllowedLogoutURLs: []string{"http://app.example/bye"}, TokenEndpointAuthMethod: "client_secret_post"}
+	if public {
+		c.AppType, c.TokenEndpointAuthMethod = "spa", "none"
+	} else {
+		sec, c.SecretHash = secret.New()
+	}
+	if err := e.store.CreateClient(context.Background(), c); err != nil {
+		e.t.Fatal(err)
+	}
+	return c.ClientID, sec
+}
+
+// api creates a resource server with two scopes.
+func (e *env) api(identifier string) {
+	e.t.Helper()
+	rs := signet.ResourceServer{Tenant: "default", ID: secret.ID(24), Name: "API", Identifier: identifier,
+		Scopes: []signet.Scope{{Value: "read:things"}, {Value: "write:things"}}, SigningAlg: "RS256", TokenLifetime: 3600}
+	if err := e.store.CreateResourceServer(context.Background(), rs); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// authorize drives a browser through /authorize with params: it follows
+// redirects on the provider (signing in with email and pw on the login page
+// if asked) and returns the final redirect to the application.
+func (b *browser) authorize(params url.Values, email, pw string) *url.URL {
+	b.t.Helper()
+	next := "/authorize?" + params.Encode()
+	for range 5 {
+		r := b.do("GET", next, nil)
+		if r.status == http.StatusOK && strings.Contains(r.body, `name="password"`) {
+			u, _ := url.Parse(next)
+			r = b.do("POST", "/login", url.Values{"csrf": {csrf(b.t, r.body)}, "return_to": {u.Query().Get("return_to")},
+				"email": {email}, "password": {pw}})
+		}
+		if r.status != http.StatusFound && r.status != http.StatusSeeOther {
+			b.t.Fatalf("GET %s = %d %s", next, r.status, r.body)
+		}
+		loc, err := url.Parse(r.header.Get("Location"))
+		if err != nil {
+			b.t.Fatal(err)
+		}
+		if loc.Host != "" && loc.Host != b.e.host {
+			return loc
+		}
+		next = loc.RequestURI()
+	}
+	b.t.Fatal("too many redirects")
+	return nil
+}
+
+// currentKID is the kid of the tenant's current key.
+func (e *env) currentKID() string {
+	e.t.Helper()
+	v, ok := e.ring.View("default")
+	if !ok {
+		e.t.Fatal("no view")
+	}
+	return v.Current.KID
+}
+
+// kidOf returns the kid in a JWT's header.
+func kidOf(t *testing.T, raw string) string {
+	t.Helper()
+	h, _, _ := strings.Cut(raw, ".")
+	b, err := base64.RawURLEncoding.DecodeString(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hdr struct {
+		KID string `json:"kid"`
+	}
+	if err := json.Unmarshal(b, &hdr); err != nil {
+		t.Fatal(err)
+	}
+	return hdr.KID
 }

@@ -108,7 +108,11 @@ func (h *Handler) serveLoginForm(w http.ResponseWriter, r *http.Request) {
 		h.errorPage(w, req, http.StatusBadRequest, "Invalid request", "The page to return to after signing in is not a path on this site.")
 		return
 	}
-	h.loginForm(w, r, req, http.StatusOK, returnTo, "", "")
+	hint := r.URL.Query().Get("login_hint")
+	if len(hint) > 254 {
+		hint = ""
+	}
+	h.loginForm(w, r, req, http.StatusOK, returnTo, hint, "")
 }
 
 // loginForm renders the login form with a CSRF token for returnTo.

@@ -81,6 +81,14 @@ func New(cfg Config) *Handler {
 func (h *Handler) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+loginPath, h.serveLoginForm)
 	mux.HandleFunc("POST "+loginPath, h.serveLogin)
+	mux.HandleFunc("GET /authorize", h.serveAuthorize)
+	mux.HandleFunc("POST /authorize", h.serveAuthorize)
+	mux.HandleFunc("GET /userinfo", h.serveUserinfo)
+	mux.HandleFunc("POST /userinfo", h.serveUserinfo)
+	mux.HandleFunc("OPTIONS /userinfo", h.serveUserinfoPreflight)
+	mux.HandleFunc("GET /v2/logout", h.serveLogout)
+	mux.HandleFunc("GET /oidc/logout", h.serveEndSession)
+	mux.HandleFunc("POST /oidc/logout", h.serveEndSession)
 }
 
 // Run deletes expired sessions, codes and refresh tokens every

@@ -17,7 +17,7 @@ const (
 	loginPath = "/login"
 	// maxReturnPath caps the length of a return path (an /authorize URL with
 	// its query fits easily).
-	maxReturnPath = 4096
+	maxReturnPath = 8192
 )
 
 // Session returns the user signed in on r's tenant and when they
