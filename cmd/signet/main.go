@@ -13,7 +13,7 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := Main(ctx, os.Args[1:], Env{Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv})
+	code := Main(ctx, os.Args[1:], Env{Stdout: os.Stdout, Stderr: os.Stderr, Stdin: os.Stdin, Getenv: os.Getenv})
 	stop()
 	os.Exit(code)
 }
@@ -21,7 +21,9 @@ func main() {
 // Env is the program's environment, injectable for tests.
 type Env struct {
 	Stdout, Stderr io.Writer
-	Getenv         func(string) string
+	// Stdin is read by `signet admins … --password-stdin`; nil means none.
+	Stdin  io.Reader
+	Getenv func(string) string
 	// Ready, if set, is called with the listening address once serve accepts connections.
 	Ready func(addr string)
 }
@@ -46,6 +48,8 @@ Commands:
   keys rotate [--revoke-current]
                                 rotate the tenant's signing key
   keys revoke KID               revoke a previous signing key
+  admins create|list|grant|ungrant|password|delete
+                                dashboard administrators ("signet admins" for more)
   loadtest --url URL...         load replicas while rotating; verify every token (-h for flags)
 
 Operator commands take --tenant (default "default"), --data-dir, --database and
@@ -70,6 +74,8 @@ func Main(ctx context.Context, args []string, env Env) int {
 		err = runLoadtest(ctx, rest, env)
 	case "tenants", "clients", "apis", "keys":
 		err = operate(ctx, cmd, rest, env)
+	case "admins":
+		err = admins(ctx, rest, env)
 	case "help", "-h", "--help":
 		fmt.Fprint(env.Stdout, usage)
 		return 0

@@ -1,0 +1,291 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/signet-auth/signet"
+	"github.com/signet-auth/signet/internal/dashboard"
+	"github.com/signet-auth/signet/internal/keyring"
+	"github.com/signet-auth/signet/internal/password"
+	"github.com/signet-auth/signet/internal/secret"
+)
+
+// dashboardCredentials is the "dashboard" part of admin-credentials.json:
+// where and as whom the first administrator signs in.
+type dashboardCredentials struct {
+	URL      string `json:"url"`
+	Email    string `json:"email"`
+	Password string `json:"password"`
+}
+
+// adminCommands are the `signet admins …` subcommands.
+var adminCommands = []string{"create", "list", "grant", "ungrant", "password", "delete"}
+
+const adminsUsage = `Usage: signet admins <command> [flags]
+
+Dashboard administrators sign in at /dashboard/ and manage the tenants
+granted to them.
+
+Commands:
+  admins create EMAIL [--tenant T] [--password-stdin]
+                           create an administrator granted tenant T (default
+                           "default"); prints a generated password once, or
+                           reads one line from standard input
+  admins list              list administrators and their tenants
+  admins grant EMAIL TENANT...
+                           let an administrator manage more tenants
+  admins ungrant EMAIL TENANT...
+                           take tenants away from an administrator
+  admins password EMAIL [--password-stdin]
+                           set a new password (generated unless read from
+                           standard input) and sign out every session
+  admins delete EMAIL      delete an administrator and sign out its sessions
+
+They take --data-dir and --database like the other operator commands.
+`
+
+// admins runs `signet admins …`.
+func admins(ctx context.Context, args []string, env Env) error {
+	if len(args) == 0 || !slices.Contains(adminCommands, args[0]) {
+		if len(args) > 0 && args[0] != "-h" && args[0] != "--help" && args[0] != "help" {
+			fmt.Fprintf(env.Stderr, "signet: unknown command %q\n\n", "admins "+args[0])
+		}
+		fmt.Fprint(env.Stderr, adminsUsage)
+		return errUsage
+	}
+	sub, args := args[0], args[1:]
+	var (
+		c         config
+		fromStdin bool
+	)
+	_, err := c.parse("admins "+sub, args, env, false, func(fs *flag.FlagSet) {
+		if sub == "create" || sub == "password" {
+			fs.BoolVar(&fromStdin, "password-stdin", false, "read the password from the first line of standard input instead of generating one")
+		}
+	})
+	if err != nil {
+		return err
+	}
+	store, err := c.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	as, ok := store.(signet.AdminStore)
+	if !ok {
+		return fmt.Errorf("admins: the %T store does not keep dashboard administrators", store)
+	}
+	out := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+	defer out.Flush()
+
+	// readPassword returns the password to set and whether it was generated.
+	readPassword := func() (string, bool, error) {
+		if !fromStdin {
+			return newPassword(), true, nil
+		}
+		if env.Stdin == nil {
+			return "", false, errors.New("--password-stdin: no standard input")
+		}
+		line, err := bufio.NewReader(env.Stdin).ReadString('\n')
+		if err != nil && line == "" {
+			return "", false, fmt.Errorf("--password-stdin: %w", err)
+		}
+		pw := strings.TrimRight(line, "\r\n")
+		if len(pw) < minPassword {
+			return "", false, fmt.Errorf("--password-stdin: the password must have at least %d characters", minPassword)
+		}
+		return pw, false, nil
+	}
+	// byEmail finds the administrator named by the first argument.
+	byEmail := func(usage string, minArgs int) (signet.Admin, error) {
+		if len(c.args) < minArgs {
+			return signet.Admin{}, errors.New("usage: signet " + usage)
+		}
+		email, err := signet.NormalizeEmail(c.args[0])
+		if err != nil {
+			return signet.Admin{}, errors.New(signet.ErrorMessage(err))
+		}
+		a, err := as.AdminByEmail(ctx, email)
+		if errors.Is(err, signet.ErrAdminNotFound) {
+			return signet.Admin{}, fmt.Errorf("no administrator %s", email)
+		}
+		return a, err
+	}
+
+	switch sub {
+	case "create":
+		if len(c.args) != 1 {
+			return errors.New("usage: signet admins create EMAIL [--tenant T] [--password-stdin]")
+		}
+		pw, generated, err := readPassword()
+		if err != nil {
+			return err
+		}
+		a, err := createAdmin(ctx, as, c.args[0], pw, []string{c.Tenant})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "email\t%s\ntenants\t%s\n", a.Email, strings.Join(a.Tenants, " "))
+		if generated {
+			fmt.Fprintf(out, "password\t%s\n", pw)
+			fmt.Fprintln(out, "The password is shown only now; store it safely.")
+		}
+	case "list":
+		list, err := as.Admins(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(out, "EMAIL\tTENANTS\tCREATED\tLAST SIGN-IN")
+		for _, a := range list {
+			fmt.Fprintf(out, "%s\t%s\t%s\t%s\n", a.Email, orDash(strings.Join(a.Tenants, " ")), stamp(a.CreatedAt), stamp(a.LastSignInAt))
+		}
+	case "grant", "ungrant":
+		a, err := byEmail("admins "+sub+" EMAIL TENANT...", 2)
+		if err != nil {
+			return err
+		}
+		a, err = as.UpdateAdmin(ctx, a.ID, func(a *signet.Admin) error {
+			for _, t := range c.args[1:] {
+				if sub == "grant" {
+					a.Tenants = append(a.Tenants, t)
+				} else {
+					a.Tenants = slices.DeleteFunc(a.Tenants, func(g string) bool { return g == t })
+				}
+			}
+			a.UpdatedAt = time.Now().UTC()
+			return nil
+		})
+		if err != nil {
+			return errors.New(signet.ErrorMessage(err))
+		}
+		fmt.Fprintf(out, "email\t%s\ntenants\t%s\n", a.Email, orDash(strings.Join(a.Tenants, " ")))
+	case "password":
+		a, err := byEmail("admins password EMAIL [--password-stdin]", 1)
+		if err != nil {
+			return err
+		}
+		pw, generated, err := readPassword()
+		if err != nil {
+			return err
+		}
+		hash, err := password.Hash(pw)
+		if err != nil {
+			return err
+		}
+		if _, err := as.UpdateAdmin(ctx, a.ID, func(a *signet.Admin) error {
+			a.PasswordHash, a.UpdatedAt = hash, time.Now().UTC()
+			return nil
+		}); err != nil {
+			return err
+		}
+		n, err := as.DeleteAdminSessions(ctx, a.ID)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "email\t%s\nsigned out\t%d sessions\n", a.Email, n)
+		if generated {
+			fmt.Fprintf(out, "password\t%s\n", pw)
+			fmt.Fprintln(out, "The password is shown only now; store it safely.")
+		}
+	case "delete":
+		a, err := byEmail("admins delete EMAIL", 1)
+		if err != nil {
+			return err
+		}
+		if err := as.DeleteAdmin(ctx, a.ID); err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "deleted\t%s\n", a.Email)
+	}
+	return nil
+}
+
+// minPassword is the shortest password an operator may set.
+const minPassword = 12
+
+// newPassword returns a generated password: 24 characters of [A-Za-z0-9],
+// about 143 bits.
+func newPassword() string { return secret.ID(24) }
+
+// createAdmin creates an administrator with password pw granted tenants.
+// Returns EINVALID for a bad e-mail, ErrConflict if it is taken, and
+// ErrTenantNotFound for an unknown tenant.
+func createAdmin(ctx context.Context, as signet.AdminStore, email, pw string, tenants []string) (signet.Admin, error) {
+	norm, err := signet.NormalizeEmail(email)
+	if err != nil {
+		return signet.Admin{}, errors.New(signet.ErrorMessage(err))
+	}
+	hash, err := password.Hash(pw)
+	if err != nil {
+		return signet.Admin{}, err
+	}
+	now := time.Now().UTC()
+	a := signet.Admin{ID: "adm_" + secret.ID(20), Email: norm, PasswordHash: hash,
+		Tenants: signet.NormalizeGrants(tenants), CreatedAt: now, UpdatedAt: now}
+	if err := as.CreateAdmin(ctx, a); err != nil {
+		switch {
+		case errors.Is(err, signet.ErrConflict):
+			return signet.Admin{}, fmt.Errorf("an administrator %s already exists", norm)
+		case errors.Is(err, signet.ErrTenantNotFound):
+			return signet.Admin{}, fmt.Errorf("no tenant %s", strings.Join(tenants, " or "))
+		}
+		return signet.Admin{}, err
+	}
+	return a, nil
+}
+
+// bootstrapAdmin creates the first dashboard administrator,
+// admin@<public hostname>, granted tenant "default", with a generated
+// password, and returns how to sign in. It returns nil if the store keeps no
+// administrators.
+func bootstrapAdmin(ctx context.Context, store signet.Store, scheme, publicHost string) (*dashboardCredentials, error) {
+	as, ok := store.(signet.AdminStore)
+	if !ok {
+		return nil, nil
+	}
+	host := publicHost
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	pw := newPassword()
+	a, err := createAdmin(ctx, as, "admin@"+host, pw, []string{"default"})
+	if err != nil {
+		return nil, fmt.Errorf("dashboard administrator: %w", err)
+	}
+	return &dashboardCredentials{URL: scheme + "://" + publicHost + "/dashboard/", Email: a.Email, Password: pw}, nil
+}
+
+// dashboardHandler returns the dashboard for serve, or nil (no dashboard)
+// if the store keeps no administrators. It logs how to create the first
+// administrator when there is none (a data dir from before the dashboard).
+func dashboardHandler(ctx context.Context, c *config, store signet.Store, ring *keyring.Ring, public *url.URL, log *slog.Logger) http.Handler {
+	as, ok := store.(signet.AdminStore)
+	if !ok {
+		log.Warn("the dashboard is off: this store keeps no dashboard administrators")
+		return nil
+	}
+	if list, err := as.Admins(ctx); err == nil && len(list) == 0 {
+		log.Info("no dashboard administrator yet: create one with `signet admins create EMAIL --tenant default`")
+	}
+	return dashboard.New(dashboard.Config{Ring: ring, Admins: as, JWKSMaxAge: c.JWKSMaxAge,
+		Secure: public.Scheme == "https", Logger: log})
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
