@@ -18,6 +18,7 @@ import (
 	"github.com/signet-auth/signet/internal/keyring"
 	"github.com/signet-auth/signet/internal/mgmt"
 	"github.com/signet-auth/signet/internal/oauth"
+	"github.com/signet-auth/signet/internal/oidc"
 	"github.com/signet-auth/signet/internal/postgres"
 	"github.com/signet-auth/signet/internal/seal"
 	"github.com/signet-auth/signet/internal/server"
@@ -32,6 +33,8 @@ type credentials struct {
 	ClientSecret string `json:"client_secret"`
 	TokenURL     string `json:"token_url"`
 	Audience     string `json:"audience"`
+	// Dashboard is where and as whom the first administrator signs in.
+	Dashboard *dashboardCredentials `json:"dashboard,omitempty"`
 }
 
 func serve(ctx context.Context, args []string, env Env) error {
@@ -97,21 +100,36 @@ func serve(ctx context.Context, args []string, env Env) error {
 	}
 	wg.Go(func() { ring.Run(ctx) })
 
+	// The OpenID Connect provider needs the store's user side.
+	var provider *oidc.Handler
+	var handlers []server.Registrar
+	if users, ok := store.(signet.UserStore); ok {
+		provider = oidc.New(oidc.Config{Ring: ring, Store: store, Users: users, Logger: log})
+		wg.Go(func() { provider.Run(ctx) })
+		handlers = append(handlers, provider)
+	} else {
+		log.Warn("this database backend has no users yet: /authorize, /login and /userinfo are not served")
+	}
+	oauthCfg := oauth.Config{Ring: ring, Store: store, JWKSMaxAge: c.JWKSMaxAge, Logger: log}
+	if provider != nil {
+		oauthCfg.Provider = provider
+	}
 	srv := server.New(server.Config{
 		Ring: ring,
-		Handlers: []server.Registrar{
-			oauth.New(oauth.Config{Ring: ring, Store: store, JWKSMaxAge: c.JWKSMaxAge, Logger: log}),
+		Handlers: append(handlers,
+			oauth.New(oauthCfg),
 			mgmt.New(mgmt.Config{Ring: ring, Store: store, Logger: log}),
-		},
+		),
 		Ready: func(ctx context.Context) error {
 			_, err := store.Tenants(ctx)
 			return err
 		},
-		TLSCert: c.TLSCert,
-		TLSKey:  c.TLSKey,
-		Logger:  log,
-		Metrics: metrics,
-		Pool:    pool,
+		TLSCert:   c.TLSCert,
+		TLSKey:    c.TLSKey,
+		Logger:    log,
+		Metrics:   metrics,
+		Pool:      pool,
+		Dashboard: dashboardHandler(ctx, &c, store, ring, public, log),
 	})
 	log.Info("signet serving", "addr", ln.Addr().String(), "public_url", public.String(), "tls", c.TLSCert != "")
 	if env.Ready != nil {
@@ -123,9 +141,9 @@ func serve(ctx context.Context, args []string, env Env) error {
 }
 
 // bootstrap creates, on the first start, tenant "default" owning the public
-// host and 127.0.0.1:<port>, and an administrative machine client granted
-// every Management API scope, whose credentials it writes once to
-// <data-dir>/admin-credentials.json (0600). It does nothing if any tenant exists.
+// host and 127.0.0.1:<port>, an administrative machine client granted
+// every Management API scope and a dashboard administrator, whose
+// credentials it writes once to <data-dir>/admin-credentials.json (0600). It does nothing if any tenant exists.
 // Replicas starting at once on one empty database all try: the store lets
 // one create the tenant and the others get ErrConflict, find the tenant and
 // go on as on a later start.
@@ -162,6 +180,9 @@ func bootstrap(ctx context.Context, c *config, store signet.Store, ring *keyring
 		return fmt.Errorf("bootstrap: %w", err)
 	}
 	creds := credentials{ClientID: client.ClientID, ClientSecret: secret, TokenURL: ring.Issuer(publicHost) + "oauth/token", Audience: audience}
+	if creds.Dashboard, err = bootstrapAdmin(ctx, store, ring.Scheme(), publicHost); err != nil {
+		return fmt.Errorf("bootstrap: %w", err)
+	}
 	b, _ := json.MarshalIndent(creds, "", "  ")
 	path := filepath.Join(c.DataDir, credentialsFile)
 	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
