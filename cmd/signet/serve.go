@@ -18,7 +18,6 @@ import (
 	"github.com/signet-auth/signet/internal/keyring"
 	"github.com/signet-auth/signet/internal/mgmt"
 	"github.com/signet-auth/signet/internal/oauth"
-	"github.com/signet-auth/signet/internal/oidc"
 	"github.com/signet-auth/signet/internal/postgres"
 	"github.com/signet-auth/signet/internal/seal"
 	"github.com/signet-auth/signet/internal/server"
@@ -100,26 +99,12 @@ func serve(ctx context.Context, args []string, env Env) error {
 	}
 	wg.Go(func() { ring.Run(ctx) })
 
-	// The OpenID Connect provider needs the store's user side.
-	var provider *oidc.Handler
-	var handlers []server.Registrar
-	if users, ok := store.(signet.UserStore); ok {
-		provider = oidc.New(oidc.Config{Ring: ring, Store: store, Users: users, Logger: log})
-		wg.Go(func() { provider.Run(ctx) })
-		handlers = append(handlers, provider)
-	} else {
-		log.Warn("this database backend has no users yet: /authorize, /login and /userinfo are not served")
-	}
-	oauthCfg := oauth.Config{Ring: ring, Store: store, JWKSMaxAge: c.JWKSMaxAge, Logger: log}
-	if provider != nil {
-		oauthCfg.Provider = provider
-	}
 	srv := server.New(server.Config{
 		Ring: ring,
-		Handlers: append(handlers,
-			oauth.New(oauthCfg),
+		Handlers: []server.Registrar{
+			oauth.New(oauth.Config{Ring: ring, Store: store, JWKSMaxAge: c.JWKSMaxAge, Logger: log}),
 			mgmt.New(mgmt.Config{Ring: ring, Store: store, Logger: log}),
-		),
+		},
 		Ready: func(ctx context.Context) error {
 			_, err := store.Tenants(ctx)
 			return err
@@ -143,7 +128,8 @@ func serve(ctx context.Context, args []string, env Env) error {
 // bootstrap creates, on the first start, tenant "default" owning the public
 // host and 127.0.0.1:<port>, an administrative machine client granted
 // every Management API scope and a dashboard administrator, whose
-// credentials it writes once to <data-dir>/admin-credentials.json (0600). It does nothing if any tenant exists.
+// credentials it writes once to <data-dir>/admin-credentials.json (0600).
+// It does nothing if any tenant exists.
 // Replicas starting at once on one empty database all try: the store lets
 // one create the tenant and the others get ErrConflict, find the tenant and
 // go on as on a later start.
