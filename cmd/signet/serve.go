@@ -18,6 +18,7 @@ import (
 	"github.com/signet-auth/signet/internal/keyring"
 	"github.com/signet-auth/signet/internal/mgmt"
 	"github.com/signet-auth/signet/internal/oauth"
+	"github.com/signet-auth/signet/internal/oidc"
 	"github.com/signet-auth/signet/internal/postgres"
 	"github.com/signet-auth/signet/internal/seal"
 	"github.com/signet-auth/signet/internal/server"
@@ -99,12 +100,26 @@ func serve(ctx context.Context, args []string, env Env) error {
 	}
 	wg.Go(func() { ring.Run(ctx) })
 
+	// The OpenID Connect provider needs the store's user side.
+	var provider *oidc.Handler
+	var handlers []server.Registrar
+	if users, ok := store.(signet.UserStore); ok {
+		provider = oidc.New(oidc.Config{Ring: ring, Store: store, Users: users, Logger: log})
+		wg.Go(func() { provider.Run(ctx) })
+		handlers = append(handlers, provider)
+	} else {
+		log.Warn("this database backend has no users yet: /authorize, /login and /userinfo are not served")
+	}
+	oauthCfg := oauth.Config{Ring: ring, Store: store, JWKSMaxAge: c.JWKSMaxAge, Logger: log}
+	if provider != nil {
+		oauthCfg.Provider = provider
+	}
 	srv := server.New(server.Config{
 		Ring: ring,
-		Handlers: []server.Registrar{
-			oauth.New(oauth.Config{Ring: ring, Store: store, JWKSMaxAge: c.JWKSMaxAge, Logger: log}),
+		Handlers: append(handlers,
+			oauth.New(oauthCfg),
 			mgmt.New(mgmt.Config{Ring: ring, Store: store, Logger: log}),
-		},
+		),
 		Ready: func(ctx context.Context) error {
 			_, err := store.Tenants(ctx)
 			return err
