@@ -45,35 +45,72 @@ func signingCerts(t *testing.T, metadata []byte) []*x509.Certificate {
 	return out
 }
 
-// signedElement names a signed element for the verifiers: its local name,
-// namespace and ID attribute.
+// signedElement names a signed element for the verifiers: the element an
+// SP reads (a path of local names from the root, the last one in
+// namespace ns) and its ID attribute.
 type signedElement struct {
-	tag, ns, idAttr string
+	path   []string
+	ns     string
+	idAttr string
 }
 
 var (
-	samlResponse   = signedElement{"Response", "urn:oasis:names:tc:SAML:2.0:protocol", "ID"}
-	samlAssertion  = signedElement{"Assertion", "urn:oasis:names:tc:SAML:2.0:assertion", "ID"}
-	samlLogoutResp = signedElement{"LogoutResponse", "urn:oasis:names:tc:SAML:2.0:protocol", "ID"}
-	saml11Assert   = signedElement{"Assertion", "urn:oasis:names:tc:SAML:1.0:assertion", "AssertionID"}
+	samlResponse   = signedElement{[]string{"Response"}, "urn:oasis:names:tc:SAML:2.0:protocol", "ID"}
+	samlAssertion  = signedElement{[]string{"Response", "Assertion"}, "urn:oasis:names:tc:SAML:2.0:assertion", "ID"}
+	samlLogoutResp = signedElement{[]string{"LogoutResponse"}, "urn:oasis:names:tc:SAML:2.0:protocol", "ID"}
+	saml11Assert   = signedElement{[]string{"RequestSecurityTokenResponse", "RequestedSecurityToken", "Assertion"}, "urn:oasis:names:tc:SAML:1.0:assertion", "AssertionID"}
 )
 
-// verifyGoxmldsig checks the enveloped signature of the first element se
-// in doc with goxmldsig, trusting certs only, and returns the element the
+// tag is the element's local name.
+func (se signedElement) tag() string { return se.path[len(se.path)-1] }
+
+// find returns the element in d: at each step the first child with the
+// local name.
+func (se signedElement) find(d *etree.Document) *etree.Element {
+	el := d.Root()
+	if el == nil || el.Tag != se.path[0] {
+		return nil
+	}
+	for _, tag := range se.path[1:] {
+		var next *etree.Element
+		for _, c := range el.ChildElements() {
+			if c.Tag == tag {
+				next = c
+				break
+			}
+		}
+		if next == nil {
+			return nil
+		}
+		el = next
+	}
+	if el.NamespaceURI() != se.ns {
+		return nil
+	}
+	return el
+}
+
+// xpath is the XPath of the element's Signature child, for xmlsec1.
+func (se signedElement) xpath() string {
+	var b strings.Builder
+	for _, tag := range se.path[:len(se.path)-1] {
+		fmt.Fprintf(&b, "/*[local-name()='%s'][1]", tag)
+	}
+	fmt.Fprintf(&b, "/*[local-name()='%s'][1][namespace-uri()='%s']", se.tag(), se.ns)
+	return b.String() + "/*[local-name()='Signature' and namespace-uri()='http://www.w3.org/2000/09/xmldsig#']"
+}
+
+// verifyGoxmldsig checks the enveloped signature of the element se of doc
+// with goxmldsig, trusting certs only, and returns the element the
 // signature covers.
 func verifyGoxmldsig(doc []byte, se signedElement, certs []*x509.Certificate) (*etree.Element, error) {
 	d := etree.NewDocument()
 	if err := d.ReadFromBytes(doc); err != nil {
 		return nil, err
 	}
-	var el *etree.Element
-	if d.Root().Tag == se.tag {
-		el = d.Root()
-	} else {
-		el = d.FindElement("//" + se.tag)
-	}
-	if el == nil || el.NamespaceURI() != se.ns {
-		return nil, fmt.Errorf("no %s element", se.tag)
+	el := se.find(d)
+	if el == nil {
+		return nil, fmt.Errorf("no %s element", strings.Join(se.path, "/"))
 	}
 	ctx := dsig.NewDefaultValidationContext(&dsig.MemoryX509CertificateStore{Roots: certs})
 	ctx.IdAttribute = se.idAttr
@@ -122,8 +159,8 @@ func verifyXmlsec1(t *testing.T, doc []byte, se signedElement, certs []*x509.Cer
 		}
 		out, err := exec.Command("xmlsec1", "--verify", "--enabled-reference-uris", "same-doc",
 			"--enabled-key-data", "rsa", "--pubkey-cert-pem", p,
-			"--id-attr:"+se.idAttr, se.ns+":"+se.tag,
-			"--node-xpath", fmt.Sprintf("(//*[local-name()='%s' and namespace-uri()='%s'])[1]/*[local-name()='Signature' and namespace-uri()='http://www.w3.org/2000/09/xmldsig#']", se.tag, se.ns),
+			"--id-attr:"+se.idAttr, se.ns+":"+se.tag(),
+			"--node-xpath", se.xpath(),
 			in).CombinedOutput()
 		if err == nil && bytes.Contains(out, []byte("OK")) {
 			return nil
@@ -167,11 +204,11 @@ func verifyXML(t *testing.T, doc []byte, certs []*x509.Certificate, signedRespon
 	var errs []error
 	for _, se := range ses {
 		if _, err := verifyGoxmldsig(doc, se, certs); err != nil {
-			errs = append(errs, fmt.Errorf("goxmldsig %s: %w", se.tag, err))
+			errs = append(errs, fmt.Errorf("goxmldsig %s: %w", se.tag(), err))
 		}
 		if haveXmlsec1(t) {
 			if err := verifyXmlsec1(t, doc, se, certs); err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", se.tag, err))
+				errs = append(errs, fmt.Errorf("%s: %w", se.tag(), err))
 			}
 		}
 	}
