@@ -19,6 +19,7 @@ import (
 	"github.com/signet-auth/signet/internal/mgmt"
 	"github.com/signet-auth/signet/internal/oauth"
 	"github.com/signet-auth/signet/internal/oidc"
+	"github.com/signet-auth/signet/internal/saml"
 	"github.com/signet-auth/signet/internal/postgres"
 	"github.com/signet-auth/signet/internal/seal"
 	"github.com/signet-auth/signet/internal/server"
@@ -107,8 +108,11 @@ func serve(ctx context.Context, args []string, env Env) error {
 		provider = oidc.New(oidc.Config{Ring: ring, Store: store, Users: users, Logger: log})
 		wg.Go(func() { provider.Run(ctx) })
 		handlers = append(handlers, provider)
+		// SAML and WS-Fed sign users in through the same login page and session.
+		handlers = append(handlers, saml.New(saml.Config{Store: store, Auth: provider, LoginURL: oidc.LoginURL,
+			MetadataMaxAge: c.JWKSMaxAge, Logger: log}))
 	} else {
-		log.Warn("this database backend has no users yet: /authorize, /login and /userinfo are not served")
+		log.Warn("this database backend has no users yet: /authorize, /login, /userinfo, /samlp and /wsfed are not served")
 	}
 	oauthCfg := oauth.Config{Ring: ring, Store: store, JWKSMaxAge: c.JWKSMaxAge, Logger: log}
 	if provider != nil {
