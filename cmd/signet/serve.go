@@ -19,8 +19,8 @@ import (
 	"github.com/signet-auth/signet/internal/mgmt"
 	"github.com/signet-auth/signet/internal/oauth"
 	"github.com/signet-auth/signet/internal/oidc"
-	"github.com/signet-auth/signet/internal/saml"
 	"github.com/signet-auth/signet/internal/postgres"
+	"github.com/signet-auth/signet/internal/saml"
 	"github.com/signet-auth/signet/internal/seal"
 	"github.com/signet-auth/signet/internal/server"
 )
