@@ -362,7 +362,7 @@ func (h *Handler) Discover(req keyring.Request, doc *oauth.Discovery) {
 	doc.ResponseTypesSupported = []string{"code"}
 	doc.ResponseModesSupported = []string{"query"}
 	doc.ScopesSupported = appendNew(doc.ScopesSupported, oidcScopes...)
-	doc.ClaimsSupported = []string{"aud", "auth_time", "azp", "email", "email_verified", "exp", "iat", "iss",
+	doc.ClaimsSupported = []string{"at_hash", "aud", "auth_time", "azp", "email", "email_verified", "exp", "iat", "iss",
 		"name", "nickname", "nonce", "sub", "updated_at"}
 	doc.CodeChallengeMethodsSupported = []string{"S256"}
 	doc.PromptValuesSupported = []string{"none", "login", "consent", "select_account"}
