@@ -26,7 +26,7 @@ var (
 	grantTypes = []string{"client_credentials", "authorization_code", "refresh_token", "implicit", "password"}
 	// clientFields are the properties a client body may carry.
 	clientFields = []string{"name", "description", "app_type", "grant_types", "callbacks",
-		"allowed_logout_urls", "token_endpoint_auth_method", "jwt_configuration", "refresh_token"}
+		"allowed_logout_urls", "token_endpoint_auth_method", "jwt_configuration", "refresh_token", "addons"}
 	authMethods = []string{"none", "client_secret_post", "client_secret_basic"}
 )
 
@@ -40,21 +40,22 @@ const (
 
 // clientObject is Auth0's client object (the subset Signet keeps).
 type clientObject struct {
-	ClientID                string             `json:"client_id"`
-	Tenant                  string             `json:"tenant"`
-	Name                    string             `json:"name"`
-	Description             string             `json:"description,omitempty"`
-	AppType                 string             `json:"app_type"`
-	GrantTypes              []string           `json:"grant_types"`
-	Callbacks               []string           `json:"callbacks"`
-	AllowedLogoutURLs       []string           `json:"allowed_logout_urls"`
-	TokenEndpointAuthMethod string             `json:"token_endpoint_auth_method"`
-	JWTConfiguration        jwtConfig          `json:"jwt_configuration"`
-	RefreshToken            refreshTokenConfig `json:"refresh_token"`
-	IsFirstParty            bool               `json:"is_first_party"`
-	ClientSecret            string             `json:"client_secret,omitempty"`
-	CreatedAt               time.Time          `json:"created_at,omitzero"`
-	UpdatedAt               time.Time          `json:"updated_at,omitzero"`
+	ClientID                string              `json:"client_id"`
+	Tenant                  string              `json:"tenant"`
+	Name                    string              `json:"name"`
+	Description             string              `json:"description,omitempty"`
+	AppType                 string              `json:"app_type"`
+	GrantTypes              []string            `json:"grant_types"`
+	Callbacks               []string            `json:"callbacks"`
+	AllowedLogoutURLs       []string            `json:"allowed_logout_urls"`
+	TokenEndpointAuthMethod string              `json:"token_endpoint_auth_method"`
+	JWTConfiguration        jwtConfig           `json:"jwt_configuration"`
+	RefreshToken            refreshTokenConfig  `json:"refresh_token"`
+	Addons                  signet.ClientAddons `json:"addons"`
+	IsFirstParty            bool                `json:"is_first_party"`
+	ClientSecret            string              `json:"client_secret,omitempty"`
+	CreatedAt               time.Time           `json:"created_at,omitzero"`
+	UpdatedAt               time.Time           `json:"updated_at,omitzero"`
 }
 
 // jwtConfig is Auth0's client jwt_configuration.
@@ -99,6 +100,7 @@ func newClientObject(c signet.Client, sec string) clientObject {
 		JWTConfiguration:        jwtConfig{LifetimeInSeconds: idLife},
 		RefreshToken: refreshTokenConfig{RotationType: "rotating", ExpirationType: "expiring",
 			TokenLifetime: refreshLife},
+		Addons:       c.Addons,
 		IsFirstParty: true,
 		ClientSecret: sec,
 		CreatedAt:    utc(c.CreatedAt),
@@ -199,7 +201,7 @@ func applyClient(o object, c *signet.Client) error {
 			c.RefreshTokenLifetime = n
 		}
 	}
-	return nil
+	return applyAddons(o, c)
 }
 
 // checkClientURL reports why u cannot be a callback or logout URL: it must

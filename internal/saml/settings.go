@@ -92,10 +92,10 @@ func resolve(c signet.Client, issuer string) (settings, error) {
 	if a.Logout != nil && (a.Logout.SLOEnabled == nil || *a.Logout.SLOEnabled) {
 		s.slo = a.Logout.Callback
 	}
-	var err error
-	if s.alg, err = algorithm(a); err != nil {
+	if err := a.Validate(); err != nil {
 		return settings{}, err
 	}
+	s.alg = algorithm(a)
 	if a.Recipient != "" {
 		s.acs = append(s.acs, a.Recipient)
 	}
@@ -110,56 +110,17 @@ func resolve(c signet.Client, issuer string) (settings, error) {
 	return s, nil
 }
 
-// algorithm returns the signature method of an add-on: rsa-sha256 with a
-// SHA-256 digest unless rsa-sha1 and sha1 are set and allowed.
-// Returns an EINVALID error for unknown names, SHA-1 without AllowSHA1, or
-// a digest whose hash is not the signature's (goxmldsig signs with one hash).
-func algorithm(a signet.SAMLAddon) (sigAlg, error) {
-	sig, dig := a.SignatureAlgorithm, a.DigestAlgorithm
-	if sig == "" {
-		sig = "rsa-sha256"
+// algorithm returns the signature method of a valid add-on: rsa-sha1
+// only when it asks for it (Validate has checked AllowSHA1).
+func algorithm(a signet.SAMLAddon) sigAlg {
+	if a.SignatureAlgorithm == "rsa-sha1" {
+		return rsaSHA1
 	}
-	if dig == "" {
-		dig = strings.TrimPrefix(sig, "rsa-")
-	}
-	if err := ValidateAlgorithms(sig, dig, a.AllowSHA1); err != nil {
-		return sigAlg{}, err
-	}
-	if sig == "rsa-sha1" {
-		return rsaSHA1, nil
-	}
-	return rsaSHA256, nil
-}
-
-// ValidateAlgorithms reports whether a SAML add-on's signatureAlgorithm and
-// digestAlgorithm (both given, not empty) can be honoured: rsa-sha256 with
-// sha256, or rsa-sha1 with sha1 when allowSHA1 is set.
-// Returns an EINVALID signet.Error naming the problem.
-func ValidateAlgorithms(sig, dig string, allowSHA1 bool) error {
-	switch sig {
-	case "rsa-sha256", "rsa-sha1":
-	default:
-		return signet.Errorf(signet.EINVALID, "signatureAlgorithm must be rsa-sha256 or rsa-sha1, not %q.", sig)
-	}
-	switch dig {
-	case "sha256", "sha1":
-	default:
-		return signet.Errorf(signet.EINVALID, "digestAlgorithm must be sha256 or sha1, not %q.", dig)
-	}
-	if (sig == "rsa-sha1" || dig == "sha1") && !allowSHA1 {
-		return signet.Errorf(signet.EINVALID, "SHA-1 signatures are refused: use rsa-sha256 and sha256, or set allowSHA1 to true to accept the risk.")
-	}
-	if strings.TrimPrefix(sig, "rsa-") != dig {
-		return signet.Errorf(signet.EINVALID, "digestAlgorithm %s does not match signatureAlgorithm %s: Signet signs with one hash for both.", dig, sig)
-	}
-	return nil
+	return rsaSHA256
 }
 
 // profileFields lists the profile fields in the order attributes are sent.
-var profileFields = []string{"user_id", "email", "email_verified", "name", "nickname", "given_name", "family_name", "upn"}
-
-// ProfileFields returns the user profile fields a SAML mapping may name.
-func ProfileFields() []string { return slices.Clone(profileFields) }
+var profileFields = signet.SAMLProfileFields
 
 // profile returns the profile fields of u that have a value.
 func profile(u signet.User) map[string]string {
