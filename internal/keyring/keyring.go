@@ -39,6 +39,10 @@ var ManagementScopes = []signet.Scope{
 	{Value: "create:client_grants", Description: "Create client grants"},
 	{Value: "update:client_grants", Description: "Update client grants"},
 	{Value: "delete:client_grants", Description: "Delete client grants"},
+	{Value: "read:users", Description: "Read users"},
+	{Value: "create:users", Description: "Create users"},
+	{Value: "update:users", Description: "Update users"},
+	{Value: "delete:users", Description: "Delete users"},
 }
 
 // Config configures a Ring.

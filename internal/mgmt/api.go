@@ -116,6 +116,13 @@ func (a *API) Register(mux *http.ServeMux) {
 	route("PATCH /api/v2/resource-servers/{id}", anyOf("update:resource_servers"), a.updateResourceServer)
 	route("DELETE /api/v2/resource-servers/{id}", anyOf("delete:resource_servers"), a.deleteResourceServer)
 
+	route("POST /api/v2/users", anyOf("create:users"), a.createUser)
+	route("GET /api/v2/users", anyOf("read:users"), a.listUsers)
+	route("GET /api/v2/users-by-email", anyOf("read:users"), a.usersByEmail)
+	route("GET /api/v2/users/{id}", anyOf("read:users"), a.getUser)
+	route("PATCH /api/v2/users/{id}", anyOf("update:users"), a.updateUser)
+	route("DELETE /api/v2/users/{id}", anyOf("delete:users"), a.deleteUser)
+
 	route("POST /api/v2/client-grants", anyOf("create:client_grants"), a.createClientGrant)
 	route("GET /api/v2/client-grants", anyOf("read:client_grants"), a.listClientGrants)
 	route("PATCH /api/v2/client-grants/{id}", anyOf("update:client_grants"), a.updateClientGrant)
