@@ -86,11 +86,11 @@ func ParseWSFedQuery(rawQuery string) (WSFedRequest, error) {
 	return req, nil
 }
 
-// checkReplyURL reports whether s is an absolute http(s) URL without a
-// fragment or user information, at most maxURILen bytes.
+// checkReplyURL reports whether s is an absolute http(s) URL (scheme in
+// lower case) without a fragment or user information, at most maxURILen bytes.
 func checkReplyURL(s string) error {
 	u, err := url.Parse(s)
-	if err != nil || len(s) > maxURILen || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Fragment != "" || u.User != nil {
+	if err != nil || len(s) > maxURILen || !strings.HasPrefix(s, "https://") && !strings.HasPrefix(s, "http://") || u.Host == "" || u.Fragment != "" || u.User != nil {
 		return invalidRequest("The reply URL must be an absolute http or https URL without a fragment.")
 	}
 	return nil
