@@ -90,3 +90,11 @@ func TestRollover(t *testing.T) {
 	e.useSP(c, e.serviceProvider(c, ed2))
 	checkResponse(t, b, f, after, false)
 }
+
+// rotate rotates the tenant's key, revoking the old current one if revoke.
+func (e *env) rotate(revoke bool) {
+	e.t.Helper()
+	if _, err := e.ring.Rotate(context.Background(), "default", keyring.RotateOptions{RevokeCurrent: revoke}); err != nil {
+		e.t.Fatal(err)
+	}
+}
