@@ -50,6 +50,8 @@ Commands:
   keys revoke KID               revoke a previous signing key
   admins create|list|grant|ungrant|password|delete
                                 dashboard administrators ("signet admins" for more)
+  users create|list|password|block|unblock|delete
+                                users who sign in to applications ("signet users" for more)
   loadtest --url URL...         load replicas while rotating; verify every token (-h for flags)
 
 Operator commands take --tenant (default "default"), --data-dir, --database and
@@ -76,6 +78,8 @@ func Main(ctx context.Context, args []string, env Env) int {
 		err = operate(ctx, cmd, rest, env)
 	case "admins":
 		err = admins(ctx, rest, env)
+	case "users":
+		err = users(ctx, rest, env)
 	case "help", "-h", "--help":
 		fmt.Fprint(env.Stdout, usage)
 		return 0
