@@ -42,7 +42,7 @@ func (f *durationFlag) Set(v string) error {
 // commands are the operator commands.
 var commands = []string{
 	"tenants create", "tenants update", "tenants list",
-	"clients create", "clients list",
+	"clients create", "clients list", "clients saml",
 	"apis create", "apis list",
 	"keys list", "keys rotate", "keys revoke",
 }
@@ -70,6 +70,7 @@ func operate(ctx context.Context, group string, args []string, env Env) error {
 		period        durationFlag
 		grace         durationFlag
 		minNextAge    durationFlag
+		samlF         samlFlags
 	)
 	_, err := c.parse(group+" "+sub, args, env, false, func(fs *flag.FlagSet) {
 		switch group + " " + sub {
@@ -86,6 +87,8 @@ func operate(ctx context.Context, group string, args []string, env Env) error {
 			fs.StringVar(&name, "name", "", "application name (required)")
 			fs.StringVar(&audience, "audience", "", "grant the client access to this API identifier")
 			fs.StringVar(&scopes, "scopes", "", "space-separated scopes to grant for --audience")
+		case "clients saml":
+			samlF.register(fs)
 		case "apis create":
 			fs.StringVar(&name, "name", "", "API name (default: the identifier)")
 			fs.StringVar(&audience, "identifier", "", "API identifier: the audience of its tokens (required)")
@@ -192,6 +195,12 @@ func operate(ctx context.Context, group string, args []string, env Env) error {
 		for _, cl := range cs {
 			fmt.Fprintf(out, "%s\t%s\t%s\t%s\n", cl.ClientID, cl.Name, cl.AppType, stamp(cl.CreatedAt))
 		}
+	case "clients saml":
+		t, err := store.Tenant(ctx, c.Tenant)
+		if err != nil {
+			return err
+		}
+		return clientsSAML(ctx, store, c.Tenant, ring.Issuer(t.Hosts[0]), c.args, samlF, out)
 	case "apis create":
 		if audience == "" {
 			return errors.New("apis create: --identifier is required")

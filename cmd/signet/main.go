@@ -41,6 +41,9 @@ Commands:
                                 create a machine-to-machine application granted scopes on
                                 API A; prints its secret once
   clients list                  list applications
+  clients saml CLIENT_ID [--audience A] [--recipient URL] [--sign-response] [--wsfed] ...
+                                make an application a SAML 2.0 SP (and WS-Fed RP); prints
+                                its sign-on and metadata URLs
   apis create --identifier A [--name N] [--scopes "s1 s2"]
                                 create an API (resource server) whose tokens have audience A
   apis list                     list APIs, the built-in Management API included
