@@ -46,6 +46,10 @@ type Config struct {
 	// RevokeEvery makes every RevokeEvery-th rotation a rotate-and-revoke
 	// (revoke_current=true); 0 means never.
 	RevokeEvery int
+	// Burst, if positive, sends that many rotations at once, spread over the
+	// replicas, half-way through the run: manual rotations closer together
+	// than the time a change takes to reach every replica.
+	Burst int
 	// PollInterval is how often every replica's JWKS is read after a change
 	// until it shows the change; 0 means 10 ms.
 	PollInterval time.Duration
@@ -66,10 +70,13 @@ type runner struct {
 	verifiers []*Verifier
 	rr        atomic.Uint64
 
+	changeMu sync.Mutex // one change or burst at a time
+
 	mu           sync.Mutex
 	workers      []*workerStats
 	changes      []*Change
 	changeErrors []string
+	bursts       []*Burst
 	revokedAt    map[string]time.Time // kid → when the request that revoked it was sent
 }
 
@@ -122,17 +129,21 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	runCtx, cancel := context.WithTimeout(ctx, cfg.Duration)
 	defer cancel()
 	start := time.Now()
-	var load, trackers sync.WaitGroup
+	var load, changes, trackers sync.WaitGroup
 	for range cfg.Concurrency {
 		w := &workerStats{perReplica: make([]int64, len(r.urls)), errors: map[string]int64{}}
 		r.workers = append(r.workers, w)
 		load.Go(func() { r.work(runCtx, ctx, w) })
 	}
 	if cfg.RotateEvery > 0 {
-		load.Go(func() { r.rotate(runCtx, ctx, &trackers) })
+		changes.Go(func() { r.rotate(runCtx, ctx, &trackers) })
+	}
+	if cfg.Burst > 0 {
+		changes.Go(func() { r.burst(runCtx, ctx) })
 	}
 	load.Wait()
 	elapsed := time.Since(start)
+	changes.Wait()
 	trackers.Wait()
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
@@ -152,8 +163,8 @@ func (c *Config) check() error {
 		return errors.New("loadtest: need a client id, secret and audience")
 	case c.RotateVia < 0 || c.RotateVia >= len(c.URLs):
 		return fmt.Errorf("loadtest: rotate via replica %d: there are %d", c.RotateVia, len(c.URLs))
-	case c.RotateEvery < 0 || c.RevokeEvery < 0:
-		return errors.New("loadtest: negative rotation interval")
+	case c.RotateEvery < 0 || c.RevokeEvery < 0 || c.Burst < 0:
+		return errors.New("loadtest: negative rotation interval or burst")
 	}
 	for _, u := range c.URLs {
 		p, err := url.Parse(u)

@@ -31,10 +31,16 @@ type Report struct {
 	Failures      Failures  `json:"failures"`
 	Changes       []*Change `json:"changes"`
 	ChangeErrors  []string  `json:"change_errors"`
-	// PropagationMS summarises every change's delay to every replica;
-	// Unpropagated counts the pairs not seen within the timeout.
+	// RotateMS summarises the changes' request latencies.
+	RotateMS Percentiles `json:"rotate_ms"`
+	// PropagationMS summarises every change's delay to every replica
+	// counted from the request (Change.PropagationMS), AfterAnswerMS the
+	// same counted from the answer; Unpropagated counts the pairs not seen
+	// within the timeout.
 	PropagationMS Percentiles     `json:"propagation_ms"`
+	AfterAnswerMS Percentiles     `json:"after_answer_ms"`
 	Unpropagated  int             `json:"unpropagated"`
+	Bursts        []*Burst        `json:"bursts,omitempty"`
 	PerReplica    []ReplicaReport `json:"per_replica"`
 }
 
@@ -96,7 +102,7 @@ func (r *Report) OK() bool { return r.Failures.NotRevoked == 0 }
 // report merges the workers' figures and classifies the failures.
 func (r *runner) report(elapsed time.Duration) *Report {
 	rep := &Report{Replicas: r.urls, Host: r.cfg.Host, Seconds: elapsed.Seconds(), Concurrency: r.cfg.Concurrency,
-		TokenErrors: map[string]int64{}, Changes: r.changes, ChangeErrors: r.changeErrors}
+		TokenErrors: map[string]int64{}, Changes: r.changes, ChangeErrors: r.changeErrors, Bursts: r.bursts}
 	if rep.Changes == nil {
 		rep.Changes = []*Change{}
 	}
@@ -140,6 +146,16 @@ func (r *runner) report(elapsed time.Duration) *Report {
 		}
 	}
 
+	var rot, after []float64
+	for _, ch := range r.changes {
+		rot = append(rot, ch.LatencyMS)
+		for _, d := range ch.AfterAnswerMS {
+			if d >= 0 {
+				after = append(after, d)
+			}
+		}
+	}
+	rep.RotateMS, rep.AfterAnswerMS = percentiles(rot), percentiles(after)
 	var all []float64
 	for i, u := range r.urls {
 		rr := ReplicaReport{URL: u, Tokens: perReplica[i], JWKS: r.verifiers[i].Stats()}
@@ -198,7 +214,15 @@ func (r *Report) WriteText(w io.Writer) error {
 	for _, e := range r.ChangeErrors {
 		p("  %s", e)
 	}
-	p("propagation\t%s\t(%d change×replica, %d not seen in time)", pct(r.PropagationMS), r.PropagationMS.N+r.Unpropagated, r.Unpropagated)
+	p("rotate latency\t%s", pct(r.RotateMS))
+	for _, b := range r.Bursts {
+		p("burst\t%d concurrent rotations at %s: %d answered 201 within %.0f ms", b.Requests, b.At.Format("15:04:05.000"), b.OK, b.Took)
+		for _, k := range slices.Sorted(maps.Keys(b.Errors)) {
+			p("  %s\t%d", k, b.Errors[k])
+		}
+	}
+	p("propagation\t%s\t(from the request; %d change×replica, %d not seen in time)", pct(r.PropagationMS), r.PropagationMS.N+r.Unpropagated, r.Unpropagated)
+	p("  after answer\t%s", pct(r.AfterAnswerMS))
 	for _, rr := range r.PerReplica {
 		p("  %s\t%s\ttokens %d\tJWKS 200×%d 304×%d unknown-kid %d errors %d", rr.URL, pct(rr.PropagationMS), rr.Tokens,
 			rr.JWKS.Fetches, rr.JWKS.NotModified, rr.JWKS.UnknownKID, rr.JWKS.Errors)

@@ -15,7 +15,7 @@ type Change struct {
 	Seq  int    `json:"seq"`
 	Kind string `json:"kind"` // "rotate" or "rotate_and_revoke"
 	Via  string `json:"via"`
-	// At is when the request was sent: propagation delays count from it.
+	// At is when the request was sent, and LatencyMS how long its answer took.
 	At        time.Time `json:"at"`
 	LatencyMS float64   `json:"latency_ms"`
 	// Current is the key that became current, Next the fresh next key,
@@ -24,10 +24,26 @@ type Change struct {
 	Next    string `json:"next"`
 	Revoked string `json:"revoked,omitempty"`
 	// PropagationMS is, per replica in URL order, how long after At a read
-	// of its JWKS first showed the change (the fresh next key published, the
-	// revoked key gone), measured when that read's answer arrived; -1 if it
-	// did not within PropagationTimeout.
+	// of its JWKS first showed the change (a fresh key published and, for
+	// rotate_and_revoke, the revoked key gone), counted when that read's
+	// answer arrived: an upper bound of the delay from the commit, which
+	// happens during the request. Reads start when the request is sent and
+	// repeat every PollInterval. -1: not within PropagationTimeout.
 	PropagationMS []float64 `json:"propagation_ms"`
+	// AfterAnswerMS is the same counted from the rotate answer (0 if the
+	// replica showed the change before the answer arrived): a lower bound.
+	AfterAnswerMS []float64 `json:"after_answer_ms"`
+}
+
+// Burst is the burst of concurrent rotations a run made (Config.Burst).
+type Burst struct {
+	At time.Time `json:"at"`
+	// Requests were sent at once, spread over the replicas; OK answered 201.
+	Requests int            `json:"requests"`
+	OK       int            `json:"ok"`
+	Errors   map[string]int `json:"errors,omitempty"`
+	// Took is how long the last answer took.
+	Took float64 `json:"took_ms"`
 }
 
 // rotate makes a change every RotateEvery until runCtx ends, and tracks each
@@ -42,7 +58,7 @@ func (r *runner) rotate(runCtx, ctx context.Context, trackers *sync.WaitGroup) {
 		case <-tick.C:
 		}
 		revoke := r.cfg.RevokeEvery > 0 && n%r.cfg.RevokeEvery == 0
-		ch, err := r.change(ctx, n, revoke)
+		ch, wait, err := r.change(ctx, n, revoke)
 		if err != nil {
 			r.mu.Lock()
 			r.changeErrors = append(r.changeErrors, fmt.Sprintf("change %d: %v", n, err))
@@ -54,7 +70,7 @@ func (r *runner) rotate(runCtx, ctx context.Context, trackers *sync.WaitGroup) {
 		r.mu.Lock()
 		r.changes = append(r.changes, ch)
 		r.mu.Unlock()
-		trackers.Go(func() { r.track(ctx, ch) })
+		trackers.Go(wait)
 	}
 }
 
@@ -68,28 +84,59 @@ type keyObject struct {
 
 // change rotates (and revokes, if revoke) through the chosen replica with a
 // fresh Management API token, and reads the keys before and after to learn
-// the fresh next key and the revoked one.
-func (r *runner) change(ctx context.Context, seq int, revoke bool) (*Change, error) {
+// the fresh next key and the revoked one. It starts reading every replica's
+// JWKS when it sends the request; wait waits for that and fills in the
+// change's propagation delays.
+func (r *runner) change(ctx context.Context, seq int, revoke bool) (ch *Change, wait func(), err error) {
+	r.changeMu.Lock()
+	defer r.changeMu.Unlock()
 	via := r.cfg.RotateVia
 	before, err := r.keys(ctx, via)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	tok, err := r.token(ctx, via, r.cfg.Admin)
 	if err != nil {
-		return nil, fmt.Errorf("management token: %w", err)
+		return nil, nil, fmt.Errorf("management token: %w", err)
 	}
 	path, kind := "/api/v2/keys/signing/rotate", "rotate"
 	if revoke {
 		path, kind = path+"?revoke_current=true", "rotate_and_revoke"
 	}
-	ch := &Change{Seq: seq, Kind: kind, Via: r.urls[via], At: time.Now()}
+	ch = &Change{Seq: seq, Kind: kind, Via: r.urls[via]}
+	if revoke {
+		ch.Revoked = before.current
+	}
+	trackCtx, cancel := context.WithCancel(ctx)
+	ch.At = time.Now()
 	if revoke {
 		// Tokens of the current key may fail from now on: record it before
 		// the request, so no such failure is taken for a bug.
 		r.mu.Lock()
 		r.revokedAt[before.current] = ch.At
 		r.mu.Unlock()
+	}
+	seen := r.track(trackCtx, ch, before.all)
+	wait = func() {
+		defer cancel()
+		at := seen()
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		answered := ch.At.Add(time.Duration(ch.LatencyMS * float64(time.Millisecond)))
+		for _, t := range at {
+			if t.IsZero() {
+				ch.PropagationMS = append(ch.PropagationMS, -1)
+				ch.AfterAnswerMS = append(ch.AfterAnswerMS, -1)
+				continue
+			}
+			ch.PropagationMS = append(ch.PropagationMS, ms(t.Sub(ch.At)))
+			ch.AfterAnswerMS = append(ch.AfterAnswerMS, ms(max(0, t.Sub(answered))))
+		}
+	}
+	fail := func(err error) (*Change, func(), error) {
+		cancel()
+		seen()
+		return nil, nil, err
 	}
 	status, body, err := r.do(ctx, via, http.MethodPost, path, tok, nil)
 	ch.LatencyMS = ms(time.Since(ch.At))
@@ -100,31 +147,28 @@ func (r *runner) change(ctx context.Context, seq int, revoke bool) (*Change, err
 		if revoke {
 			r.unrevoked(ctx, via, before.current)
 		}
-		return nil, fmt.Errorf("POST %s: %w", path, err)
+		return fail(fmt.Errorf("POST %s: %w", path, err))
 	}
 	var rotated struct {
 		KID string `json:"kid"`
 	}
 	if err := json.Unmarshal(body, &rotated); err != nil {
-		return nil, fmt.Errorf("POST %s: %w", path, err)
+		return fail(fmt.Errorf("POST %s: %w", path, err))
 	}
 	ch.Current = rotated.KID
 	after, err := r.keys(ctx, via)
 	if err != nil {
-		return nil, err
+		return fail(err)
 	}
 	ch.Next = after.next
-	if revoke {
-		if !slices.Contains(after.revoked, before.current) {
-			return nil, fmt.Errorf("rotate-and-revoke left %s unrevoked", before.current)
-		}
-		ch.Revoked = before.current
+	if revoke && !slices.Contains(after.revoked, before.current) {
+		return fail(fmt.Errorf("rotate-and-revoke left %s unrevoked", before.current))
 	}
 	if ch.Current != before.next || after.current != ch.Current {
-		return nil, fmt.Errorf("rotation promoted %s, current is %s, the next key was %s: another change interleaved",
-			ch.Current, after.current, before.next)
+		return fail(fmt.Errorf("rotation promoted %s, current is %s, the next key was %s: another change interleaved",
+			ch.Current, after.current, before.next))
 	}
-	return ch, nil
+	return ch, wait, nil
 }
 
 // unrevoked forgets that kid was revoked unless replica i lists it as
@@ -143,6 +187,7 @@ func (r *runner) unrevoked(ctx context.Context, i int, kid string) {
 type keyStates struct {
 	current, next string
 	revoked       []string
+	all           []string
 }
 
 // keys lists replica i's signing keys with a fresh Management API token
@@ -165,6 +210,7 @@ func (r *runner) keys(ctx context.Context, i int) (keyStates, error) {
 	}
 	var out keyStates
 	for _, k := range ks {
+		out.all = append(out.all, k.KID)
 		switch {
 		case k.Current:
 			out.current = k.KID
@@ -180,32 +226,36 @@ func (r *runner) keys(ctx context.Context, i int) (keyStates, error) {
 	return out, nil
 }
 
-// track reads every replica's JWKS every PollInterval until it shows ch.
-func (r *runner) track(ctx context.Context, ch *Change) {
-	delays := make([]float64, len(r.urls))
+// track reads every replica's JWKS every PollInterval, from now until it
+// shows ch: a kid not among known (the fresh next key) and, if ch revokes,
+// not ch.Revoked. seen waits and returns, per replica, when the answer that
+// first showed it arrived (zero if none did within PropagationTimeout or
+// before ctx ended).
+func (r *runner) track(ctx context.Context, ch *Change, known []string) (seen func() []time.Time) {
+	at := make([]time.Time, len(r.urls))
 	var wg sync.WaitGroup
 	for i := range r.urls {
 		wg.Go(func() {
-			delays[i] = -1
-			deadline := ch.At.Add(r.cfg.PropagationTimeout)
+			deadline := time.Now().Add(r.cfg.PropagationTimeout)
 			for ctx.Err() == nil {
 				kids, err := r.publishedKIDs(ctx, i)
 				now := time.Now()
-				if err == nil && slices.Contains(kids, ch.Next) && (ch.Revoked == "" || !slices.Contains(kids, ch.Revoked)) {
-					delays[i] = ms(now.Sub(ch.At))
+				if err == nil && slices.ContainsFunc(kids, func(k string) bool { return !slices.Contains(known, k) }) &&
+					(ch.Revoked == "" || !slices.Contains(kids, ch.Revoked)) {
+					at[i] = now
 					return
 				}
 				if now.After(deadline) {
 					return
 				}
-				time.Sleep(r.cfg.PollInterval)
+				select {
+				case <-ctx.Done():
+				case <-time.After(r.cfg.PollInterval):
+				}
 			}
 		})
 	}
-	wg.Wait()
-	r.mu.Lock()
-	ch.PropagationMS = delays
-	r.mu.Unlock()
+	return func() []time.Time { wg.Wait(); return at }
 }
 
 // publishedKIDs reads replica i's JWKS afresh and returns its kids.
@@ -230,6 +280,61 @@ func (r *runner) publishedKIDs(ctx context.Context, i int) ([]string, error) {
 		kids[i] = k.KID
 	}
 	return kids, nil
+}
+
+// burst sends Config.Burst rotations at once, spread over the replicas,
+// half-way through the run (no change runs meanwhile), and records them.
+func (r *runner) burst(runCtx, ctx context.Context) {
+	select {
+	case <-runCtx.Done():
+		return
+	case <-time.After(r.cfg.Duration / 2):
+	}
+	r.changeMu.Lock()
+	defer r.changeMu.Unlock()
+	b := &Burst{Requests: r.cfg.Burst, Errors: map[string]int{}}
+	tokens := make([]string, len(r.urls))
+	for i := range tokens {
+		tok, err := r.token(ctx, i, r.cfg.Admin)
+		if err != nil {
+			b.Errors[fmt.Sprintf("%s: management token: %v", r.urls[i], err)]++
+			r.setBurst(b)
+			return
+		}
+		tokens[i] = tok
+	}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for n := range r.cfg.Burst {
+		i := n % len(r.urls)
+		wg.Go(func() {
+			<-start
+			status, body, err := r.do(ctx, i, http.MethodPost, "/api/v2/keys/signing/rotate", tokens[i], nil)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err != nil:
+				b.Errors[r.urls[i]+": request failed"]++
+			case status != http.StatusCreated:
+				b.Errors[fmt.Sprintf("%s: status %d: %s", r.urls[i], status, truncate(body))]++
+			default:
+				b.OK++
+			}
+		})
+	}
+	b.At = time.Now()
+	close(start)
+	wg.Wait()
+	b.Took = ms(time.Since(b.At))
+	r.cfg.Logger.Info("burst", "requests", b.Requests, "ok", b.OK)
+	r.setBurst(b)
+}
+
+func (r *runner) setBurst(b *Burst) {
+	r.mu.Lock()
+	r.bursts = append(r.bursts, b)
+	r.mu.Unlock()
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

@@ -86,7 +86,7 @@ func TestRunStalledReplicaRevoked(t *testing.T) {
 // failures are of a non-revoked key and the report is not OK.
 func TestRunStalledReplicaRotations(t *testing.T) {
 	f := newFleet(t, 2, time.Minute, 1)
-	rep, err := loadtest.Run(context.Background(), config(f, 1500*time.Millisecond, 400*time.Millisecond, 0))
+	rep, err := loadtest.Run(context.Background(), config(f, 3*time.Second, 300*time.Millisecond, 0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,5 +126,24 @@ func TestRunRefusesBadConfig(t *testing.T) {
 				t.Error("Run started")
 			}
 		})
+	}
+}
+
+// TestRunBurst sends a burst of concurrent rotations over two replicas and
+// checks that every one is answered and reported.
+func TestRunBurst(t *testing.T) {
+	f := newFleet(t, 2, time.Minute)
+	cfg := config(f, 2*time.Second, 0, 0)
+	cfg.Burst = 10
+	rep, err := loadtest.Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Log("\n" + rep.String())
+	if len(rep.Bursts) != 1 || rep.Bursts[0].Requests != 10 || rep.Bursts[0].OK != 10 || len(rep.Bursts[0].Errors) != 0 {
+		t.Fatalf("bursts %+v", rep.Bursts)
+	}
+	if !strings.Contains(rep.String(), "10 concurrent rotations") {
+		t.Errorf("text report lacks the burst:\n%s", rep)
 	}
 }
