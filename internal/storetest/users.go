@@ -145,6 +145,24 @@ func testUsers(t *testing.T, open func(t *testing.T) userStore) {
 		createUser(t, s, newUser("rival", "auth0|a", "alice@example.com"))
 	})
 
+	t.Run("UnstorableText", func(t *testing.T) {
+		// Keys no backend can store (NUL, invalid UTF-8) find nothing.
+		for _, bad := range []string{"auth0|\x00", "auth0|\xff"} {
+			_, err := s.User(ctx, "acme", bad)
+			wantErr(t, "User with unstorable text", err, signet.ErrUserNotFound)
+			_, err = s.UserByEmail(ctx, "acme", bad+"@example.com")
+			wantErr(t, "UserByEmail with unstorable text", err, signet.ErrUserNotFound)
+			us, total, err := s.Users(ctx, "acme", signet.UserFilter{Email: bad})
+			if err != nil || total != 0 || len(us) != 0 {
+				t.Errorf("Users with unstorable text = %d, %d, %v", len(us), total, err)
+			}
+			wantErr(t, "DeleteUser with unstorable text", s.DeleteUser(ctx, "acme", bad), signet.ErrUserNotFound)
+			if err := s.EndUserSessions(ctx, "acme", bad, base); err != nil {
+				t.Errorf("EndUserSessions with unstorable text: %v", err)
+			}
+		}
+	})
+
 	t.Run("List", func(t *testing.T) {
 		s := open(t)
 		createTenant(t, s, "acme")
