@@ -49,7 +49,7 @@ func runLoadtest(ctx context.Context, args []string, env Env) error {
 	fs.StringVar(&clientID, "client-id", "", "client id (overrides --credentials)")
 	fs.StringVar(&secret, "client-secret", "", "client secret (overrides --credentials; env SIGNET_CLIENT_SECRET)")
 	fs.StringVar(&audience, "audience", "", "audience of the tokens (default: the credentials' Management API audience)")
-	fs.DurationVar(&rotateEvery, "rotate-every", 0, "rotate the signing key this often (0 = never); needs Management API scopes")
+	fs.DurationVar(&rotateEvery, "rotate-every", 0, "rotate the signing key this long after the previous rotation was answered (0 = never); needs Management API scopes")
 	fs.IntVar(&cfg.RotateVia, "rotate-via", 0, "index of the --url that rotations go through")
 	fs.IntVar(&cfg.RevokeEvery, "revoke-every", 0, "make every Nth rotation a rotate-and-revoke (0 = never)")
 	fs.IntVar(&cfg.Burst, "burst", 0, "send this many rotations at once, spread over the replicas, half-way through (0 = none)")

@@ -39,7 +39,8 @@ type Config struct {
 	// Admin rotates keys; it needs create:signing_keys, update:signing_keys
 	// and read:signing_keys on the Management API (Audience). Zero means Client.
 	Admin Credentials
-	// RotateEvery is the time between rotations; 0 means none.
+	// RotateEvery is the time from one rotation's answer to the next
+	// rotation; 0 means none.
 	RotateEvery time.Duration
 	// RotateVia is the index in URLs of the replica rotations go through.
 	RotateVia int

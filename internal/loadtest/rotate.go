@@ -46,16 +46,16 @@ type Burst struct {
 	Took float64 `json:"took_ms"`
 }
 
-// rotate makes a change every RotateEvery until runCtx ends, and tracks each
-// change's propagation (under ctx) in a goroutine counted by trackers.
+// rotate makes a change RotateEvery after the previous one was answered
+// (so that slow answers never bring two changes closer together) until
+// runCtx ends, and tracks each change's propagation (under ctx) in a
+// goroutine counted by trackers.
 func (r *runner) rotate(runCtx, ctx context.Context, trackers *sync.WaitGroup) {
-	tick := time.NewTicker(r.cfg.RotateEvery)
-	defer tick.Stop()
 	for n := 1; ; n++ {
 		select {
 		case <-runCtx.Done():
 			return
-		case <-tick.C:
+		case <-time.After(r.cfg.RotateEvery):
 		}
 		revoke := r.cfg.RevokeEvery > 0 && n%r.cfg.RevokeEvery == 0
 		ch, wait, err := r.change(ctx, n, revoke)
