@@ -192,8 +192,10 @@ type notice struct {
 	Previous string `json:"previous,omitempty"`
 	Next     string `json:"next,omitempty"`
 	Revoked  string `json:"revoked,omitempty"`
-	// Warning is the rotation's warning (a young next key).
-	Warning string `json:"warning,omitempty"`
+	// YoungAge is set when the promoted key had been published for less
+	// than MinAge (the JWKS max-age or the tenant's MinNextAge): how long.
+	YoungAge time.Duration `json:"young_age,omitempty"`
+	MinAge   time.Duration `json:"min_age,omitempty"`
 	// Message is an error's text.
 	Message string `json:"message,omitempty"`
 }
@@ -213,7 +215,11 @@ func (h *Handler) rotate(w http.ResponseWriter, r *http.Request, v *visit, tv *k
 			return
 		}
 	} else {
-		n.Current, n.Previous, n.Next, n.Warning = rot.Current.KID, rot.Previous.KID, rot.Next.KID, rot.Warning
+		n.Current, n.Previous, n.Next = rot.Current.KID, rot.Previous.KID, rot.Next.KID
+		if rot.Warning != "" { // the ring's judgement; the dashboard words it
+			n.YoungAge = max(rot.NextAge, time.Second).Round(time.Second)
+			n.MinAge = max(tv.Tenant.Policy.MinNextAge, h.cfg.JWKSMaxAge)
+		}
 		if revoke {
 			n.Kind, n.Revoked = "rotated-revoked", rot.Previous.KID
 		}

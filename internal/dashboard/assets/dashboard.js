@@ -37,6 +37,8 @@ document.addEventListener("change", function (e) {
   if (!button) return;
   if (!button.hasAttribute("data-label")) button.setAttribute("data-label", button.textContent);
   button.textContent = e.target.checked ? button.getAttribute("data-label-revoke") : button.getAttribute("data-label");
+  button.classList.toggle("danger", e.target.checked);
+  button.classList.toggle("primary", !e.target.checked);
 });
 
 // A form is sent once: a second click while the page loads does nothing.
@@ -58,7 +60,11 @@ document.addEventListener("close", function (e) {
   if (form && !form.dataset.sent) {
     form.reset();
     var button = form.querySelector("[data-label-revoke]");
-    if (button && button.hasAttribute("data-label")) button.textContent = button.getAttribute("data-label");
+    if (button && button.hasAttribute("data-label")) {
+      button.textContent = button.getAttribute("data-label");
+      button.classList.remove("danger");
+      button.classList.add("primary");
+    }
   }
 }, true);
 
