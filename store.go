@@ -82,6 +82,9 @@ type Store interface {
 	// DeleteClientGrant deletes a grant. Returns ErrNotFound.
 	DeleteClientGrant(ctx context.Context, tenant, id string) error
 
+	// UserStore holds users, login sessions, authorization codes and refresh tokens.
+	UserStore
+
 	// Close releases the store's resources.
 	Close() error
 }

@@ -101,23 +101,15 @@ func serve(ctx context.Context, args []string, env Env) error {
 	}
 	wg.Go(func() { ring.Run(ctx) })
 
-	// The OpenID Connect provider needs the store's user side.
-	var provider *oidc.Handler
-	var handlers []server.Registrar
-	if users, ok := store.(signet.UserStore); ok {
-		provider = oidc.New(oidc.Config{Ring: ring, Store: store, Users: users, Logger: log})
-		wg.Go(func() { provider.Run(ctx) })
-		handlers = append(handlers, provider)
+	// The OpenID Connect provider: login page, sessions, codes and refresh tokens.
+	provider := oidc.New(oidc.Config{Ring: ring, Store: store, Users: store, Logger: log})
+	wg.Go(func() { provider.Run(ctx) })
+	handlers := []server.Registrar{
+		provider,
 		// SAML and WS-Fed sign users in through the same login page and session.
-		handlers = append(handlers, saml.New(saml.Config{Store: store, Auth: provider, LoginURL: oidc.LoginURL,
-			MetadataMaxAge: c.JWKSMaxAge, Logger: log}))
-	} else {
-		log.Warn("this database backend has no users yet: /authorize, /login, /userinfo, /samlp and /wsfed are not served")
+		saml.New(saml.Config{Store: store, Auth: provider, LoginURL: oidc.LoginURL, MetadataMaxAge: c.JWKSMaxAge, Logger: log}),
 	}
-	oauthCfg := oauth.Config{Ring: ring, Store: store, JWKSMaxAge: c.JWKSMaxAge, Logger: log}
-	if provider != nil {
-		oauthCfg.Provider = provider
-	}
+	oauthCfg := oauth.Config{Ring: ring, Store: store, JWKSMaxAge: c.JWKSMaxAge, Logger: log, Provider: provider}
 	srv := server.New(server.Config{
 		Ring: ring,
 		Handlers: append(handlers,

@@ -99,10 +99,7 @@ func users(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	defer store.Close()
-	us, ok := store.(signet.UserStore)
-	if !ok {
-		return fmt.Errorf("users: the %T store does not keep users", store)
-	}
+	var us signet.UserStore = store
 	out := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
 	defer out.Flush()
 

@@ -81,16 +81,6 @@ func userErr(err error) error {
 	return err
 }
 
-// usersStore returns the store's user side.
-// Returns an internal error if the backend has none.
-func (a *API) usersStore() (signet.UserStore, error) {
-	us, ok := a.store.(signet.UserStore)
-	if !ok {
-		return nil, errors.New("the store has no users")
-	}
-	return us, nil
-}
-
 // hashPassword checks a password against the policy and hashes it.
 // Returns EINVALID for a weak or overlong password.
 func hashPassword(pw string) (string, error) {
@@ -176,10 +166,7 @@ func userFlag(o object, name string) (bool, bool, error) {
 
 // createUser answers POST /api/v2/users.
 func (a *API) createUser(w http.ResponseWriter, r *http.Request, c *call) error {
-	us, err := a.usersStore()
-	if err != nil {
-		return err
-	}
+	us := a.store
 	o, err := decodeObject(r, userFields...)
 	if err != nil {
 		return err
@@ -207,10 +194,7 @@ func (a *API) createUser(w http.ResponseWriter, r *http.Request, c *call) error 
 
 // listUsers answers GET /api/v2/users[?page=&per_page=&include_totals=].
 func (a *API) listUsers(w http.ResponseWriter, r *http.Request, c *call) error {
-	us, err := a.usersStore()
-	if err != nil {
-		return err
-	}
+	us := a.store
 	if err := noBody(r); err != nil {
 		return err
 	}
@@ -265,10 +249,7 @@ func queryInt(s, name string, min, max, def int) (int, error) {
 
 // usersByEmail answers GET /api/v2/users-by-email?email=.
 func (a *API) usersByEmail(w http.ResponseWriter, r *http.Request, c *call) error {
-	us, err := a.usersStore()
-	if err != nil {
-		return err
-	}
+	us := a.store
 	if err := noBody(r); err != nil {
 		return err
 	}
@@ -290,10 +271,7 @@ func (a *API) usersByEmail(w http.ResponseWriter, r *http.Request, c *call) erro
 
 // getUser answers GET /api/v2/users/{id}.
 func (a *API) getUser(w http.ResponseWriter, r *http.Request, c *call) error {
-	us, err := a.usersStore()
-	if err != nil {
-		return err
-	}
+	us := a.store
 	if err := noBody(r); err != nil {
 		return err
 	}
@@ -308,10 +286,7 @@ func (a *API) getUser(w http.ResponseWriter, r *http.Request, c *call) error {
 // updateUser answers PATCH /api/v2/users/{id}. A new password or a block
 // ends the user's sessions and revokes their refresh tokens.
 func (a *API) updateUser(w http.ResponseWriter, r *http.Request, c *call) error {
-	us, err := a.usersStore()
-	if err != nil {
-		return err
-	}
+	us := a.store
 	o, err := decodeObject(r, userFields...)
 	if err != nil {
 		return err
@@ -344,10 +319,7 @@ func (a *API) updateUser(w http.ResponseWriter, r *http.Request, c *call) error 
 // deleteUser answers DELETE /api/v2/users/{id} with 204; the user's
 // sessions, codes and refresh tokens go too.
 func (a *API) deleteUser(w http.ResponseWriter, r *http.Request, c *call) error {
-	us, err := a.usersStore()
-	if err != nil {
-		return err
-	}
+	us := a.store
 	if err := noBody(r); err != nil {
 		return err
 	}

@@ -12,32 +12,20 @@ import (
 	"github.com/signet-auth/signet"
 )
 
-// RunUsers runs the conformance suite of signet.UserStore against the stores
-// open returns, which must implement it. Each call of open must return a
-// fresh, empty store.
+// RunUsers runs the conformance suite of signet.UserStore, the user side of
+// every signet.Store, against the stores open returns. Each call of open
+// must return a fresh, empty store.
 func RunUsers(t *testing.T, open func(t *testing.T) signet.Store) {
-	openUsers := func(t *testing.T) userStore {
-		t.Helper()
-		s := open(t)
-		us, ok := s.(signet.UserStore)
-		if !ok {
-			t.Fatalf("%T does not implement signet.UserStore", s)
-		}
-		return userStore{Store: s, UserStore: us}
-	}
-	t.Run("Users", func(t *testing.T) { testUsers(t, openUsers) })
-	t.Run("LoginSessions", func(t *testing.T) { testLoginSessions(t, openUsers) })
-	t.Run("AuthCodes", func(t *testing.T) { testAuthCodes(t, openUsers) })
-	t.Run("RefreshTokens", func(t *testing.T) { testRefreshTokens(t, openUsers) })
-	t.Run("UserCascade", func(t *testing.T) { testUserCascade(t, openUsers) })
-	t.Run("Purge", func(t *testing.T) { testPurge(t, openUsers) })
+	t.Run("Users", func(t *testing.T) { testUsers(t, open) })
+	t.Run("LoginSessions", func(t *testing.T) { testLoginSessions(t, open) })
+	t.Run("AuthCodes", func(t *testing.T) { testAuthCodes(t, open) })
+	t.Run("RefreshTokens", func(t *testing.T) { testRefreshTokens(t, open) })
+	t.Run("UserCascade", func(t *testing.T) { testUserCascade(t, open) })
+	t.Run("Purge", func(t *testing.T) { testPurge(t, open) })
 }
 
-// userStore is a store with its UserStore side.
-type userStore struct {
-	signet.Store
-	signet.UserStore
-}
+// userStore is a store under the user suite.
+type userStore = signet.Store
 
 // digest is a stand-in for secret.Digest.
 func digest(s string) []byte {
@@ -92,7 +80,7 @@ func userIDs(us []signet.User) []string {
 	return out
 }
 
-func testUsers(t *testing.T, open func(t *testing.T) userStore) {
+func testUsers(t *testing.T, open func(t *testing.T) signet.Store) {
 	ctx := t.Context()
 	s := open(t)
 	createTenant(t, s, "acme")
@@ -248,7 +236,7 @@ func testUsers(t *testing.T, open func(t *testing.T) userStore) {
 	})
 }
 
-func testLoginSessions(t *testing.T, open func(t *testing.T) userStore) {
+func testLoginSessions(t *testing.T, open func(t *testing.T) signet.Store) {
 	ctx := t.Context()
 	s := open(t)
 	createTenant(t, s, "acme")
@@ -366,7 +354,7 @@ func diffCode(want, got signet.AuthCode) diff {
 	return d
 }
 
-func testAuthCodes(t *testing.T, open func(t *testing.T) userStore) {
+func testAuthCodes(t *testing.T, open func(t *testing.T) signet.Store) {
 	ctx := t.Context()
 	s := open(t)
 	createTenant(t, s, "acme")
@@ -467,7 +455,7 @@ func diffRefresh(want, got signet.RefreshToken) diff {
 	return d
 }
 
-func testRefreshTokens(t *testing.T, open func(t *testing.T) userStore) {
+func testRefreshTokens(t *testing.T, open func(t *testing.T) signet.Store) {
 	ctx := t.Context()
 	s := open(t)
 	createTenant(t, s, "acme")
@@ -602,7 +590,7 @@ func testRefreshTokens(t *testing.T, open func(t *testing.T) userStore) {
 
 // testUserCascade deletes a user and a tenant: their sessions, codes and
 // refresh tokens go with them.
-func testUserCascade(t *testing.T, open func(t *testing.T) userStore) {
+func testUserCascade(t *testing.T, open func(t *testing.T) signet.Store) {
 	ctx := t.Context()
 	s := open(t)
 	createTenant(t, s, "acme")
@@ -629,7 +617,7 @@ func testUserCascade(t *testing.T, open func(t *testing.T) userStore) {
 	wantErr(t, "RefreshToken of a deleted user", err, signet.ErrRefreshTokenInvalid)
 }
 
-func testPurge(t *testing.T, open func(t *testing.T) userStore) {
+func testPurge(t *testing.T, open func(t *testing.T) signet.Store) {
 	ctx := t.Context()
 	s := open(t)
 	createTenant(t, s, "acme")
