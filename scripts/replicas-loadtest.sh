@@ -56,6 +56,19 @@ for i in 0 1 2; do
   done
 done
 
+# CPU seconds (user+system) a process has used so far.
+cpu() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.1f", ($14 + $15) / hz }' "/proc/$1/stat"; }
+before=()
+for pid in "${pids[@]}"; do before+=("$(cpu "$pid")"); done
+
 IFS=,
-"$work/signet" loadtest --url "${urls[*]}" --host "$host" --credentials "$work/data0/admin-credentials.json" \
-  --duration "$duration" --concurrency "$concurrency" --rotate-every "$rotate_every" --revoke-every "$revoke_every" "$@"
+TIMEFORMAT="load tool: %U s user + %S s system CPU in %R s" # printed on stderr
+status=0
+time "$work/signet" loadtest --url "${urls[*]}" --host "$host" --credentials "$work/data0/admin-credentials.json" \
+  --duration "$duration" --concurrency "$concurrency" --rotate-every "$rotate_every" --revoke-every "$revoke_every" "$@" || status=$?
+unset IFS
+for i in "${!pids[@]}"; do
+  echo "replica $i: $(awk -v a="$(cpu "${pids[$i]}")" -v b="${before[$i]}" 'BEGIN { printf "%.1f", a - b }') s CPU during the run" >&2
+done
+echo "machine: $(nproc) CPUs" >&2
+exit $status
