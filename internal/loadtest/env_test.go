@@ -124,8 +124,8 @@ func (f *fleet) urls() []string {
 	return out
 }
 
-// hostClient makes the tests' own requests.
-var hostClient = &http.Client{Timeout: 10 * time.Second}
+// testClient makes the tests' own requests (each sets the Host header).
+var testClient = &http.Client{Timeout: 10 * time.Second}
 
 // token gets a client_credentials token from replica i.
 func (f *fleet) token(t *testing.T, i int) string {
@@ -138,7 +138,7 @@ func (f *fleet) token(t *testing.T, i int) string {
 	}
 	req.Host = host
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, err := hostClient.Do(req)
+	resp, err := testClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

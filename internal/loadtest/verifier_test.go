@@ -13,7 +13,7 @@ import (
 )
 
 func newVerifier(f *fleet, i int) *loadtest.Verifier {
-	return loadtest.NewVerifier(loadtest.VerifierConfig{BaseURL: f.replicas[i].url, Host: host, Client: hostClient,
+	return loadtest.NewVerifier(loadtest.VerifierConfig{BaseURL: f.replicas[i].url, Host: host, Client: testClient,
 		Issuers: []string{issuer}, Audience: audience})
 }
 
@@ -120,7 +120,7 @@ func TestVerifierRejects(t *testing.T) {
 		{"other audience", good, nil, "https://api.example/", loadtest.ErrClaims},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg := loadtest.VerifierConfig{BaseURL: f.replicas[0].url, Host: host, Client: hostClient, Issuers: []string{issuer}, Audience: audience}
+			cfg := loadtest.VerifierConfig{BaseURL: f.replicas[0].url, Host: host, Client: testClient, Issuers: []string{issuer}, Audience: audience}
 			if tc.issuers != nil {
 				cfg.Issuers = tc.issuers
 			}
@@ -132,7 +132,7 @@ func TestVerifierRejects(t *testing.T) {
 			}
 		})
 	}
-	v := loadtest.NewVerifier(loadtest.VerifierConfig{BaseURL: f.replicas[0].url + "/nowhere", Host: host, Client: hostClient,
+	v := loadtest.NewVerifier(loadtest.VerifierConfig{BaseURL: f.replicas[0].url + "/nowhere", Host: host, Client: testClient,
 		Issuers: []string{issuer}, Audience: audience})
 	if _, err := v.Verify(ctx, good); !errors.Is(err, loadtest.ErrJWKS) {
 		t.Errorf("JWKS not found: %v, want ErrJWKS", err)
