@@ -27,7 +27,7 @@ type Config struct {
 	Ring *keyring.Ring
 	// Store holds clients and resource servers.
 	Store signet.Store
-	// Users holds users, sessions, codes and refresh tokens.
+	// Users holds users, sessions, codes and refresh tokens; nil means Store.
 	Users signet.UserStore
 	// SessionLifetime bounds a login session; 0 means DefaultSessionLifetime.
 	SessionLifetime time.Duration
@@ -59,6 +59,9 @@ func New(cfg Config) *Handler {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Users == nil {
+		cfg.Users = cfg.Store
 	}
 	if cfg.SessionLifetime <= 0 {
 		cfg.SessionLifetime = DefaultSessionLifetime
