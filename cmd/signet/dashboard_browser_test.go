@@ -131,7 +131,7 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Helper()
 		step++
 		capture := chromedp.FullScreenshot(100)
-		if strings.Contains(name, "dialog") {
+		if strings.Contains(name, "dialog") || strings.Contains(name, "narrow") {
 			capture = chromedp.CaptureScreenshot()
 		}
 		png, err := chromedp.Run(ctx, capture)
@@ -193,13 +193,30 @@ func TestDashboardInBrowser(t *testing.T) {
 	}
 
 	// 1. The dashboard asks for a sign-in; the credentials file's work.
-	do("open the dashboard", chromedp.EmulateViewport(1280, 800), chromedp.Navigate(dash.URL), chromedp.WaitVisible(chromedp.CSS("#email")))
+	// Reduced motion: no transitions half-way through in the screenshots.
+	reducedMotion := chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{{Name: "prefers-reduced-motion", Value: "reduce"}}})
+		return err
+	})
+	do("open the dashboard", chromedp.EmulateViewport(1280, 800), reducedMotion, chromedp.Navigate(dash.URL), chromedp.WaitVisible(chromedp.CSS("#email")))
 	if l := location(); l != in.base+"/dashboard/signin" {
 		t.Errorf("signed out, %s went to %s", dash.URL, l)
 	}
 	shot("sign-in")
-	do("sign in",
+	do("sign in with a wrong password",
 		chromedp.SendKeys(chromedp.CSS("#email"), dash.Email),
+		chromedp.SendKeys(chromedp.CSS("#password"), "not the password"),
+		chromedp.Click(chromedp.CSS(`form[action="/dashboard/signin"] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`.notice.is-error`)))
+	if n := text(".notice.is-error"); n != "Wrong e-mail address or password." {
+		t.Errorf("wrong password: %q", n)
+	}
+	if v, _ := chromedp.Run(ctx, chromedp.Value(chromedp.CSS("#email"))); v != dash.Email {
+		t.Errorf("after a failed sign-in the e-mail field holds %q", v)
+	}
+	shot("sign-in-failed")
+	do("sign in", // the e-mail address is kept
 		chromedp.SendKeys(chromedp.CSS("#password"), dash.Password),
 		chromedp.Click(chromedp.CSS(`form[action="/dashboard/signin"] button[type=submit]`)),
 		chromedp.WaitVisible(chromedp.CSS("table.keys")),
@@ -213,6 +230,9 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Errorf("current tab %q", tab)
 	}
 	shot("signing-keys")
+	do("open the General tab", chromedp.Click(chromedp.CSS(`.tabs a[href$="/settings"]`)), chromedp.WaitVisible(chromedp.CSS(".facts")))
+	shot("general")
+	do("back to Signing Keys", chromedp.Click(chromedp.CSS(`.tabs a[href$="/signing-keys"]`)), chromedp.WaitVisible(chromedp.CSS("table.keys")))
 	states := in.keyStates()
 	current, next := states["current"][0], states["next"][0]
 	if got := eval(`document.querySelector('tr[data-state="current"]').dataset.kid`); got != current {
@@ -299,6 +319,10 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Errorf("at 390 px the page is %s px wide: it scrolls sideways", w)
 	}
 	shot("narrow")
+	do("scroll to the keys", chromedp.ScrollIntoView(chromedp.CSS("#valid-h")))
+	shot("narrow-keys")
+	do("scroll to the revoked keys", chromedp.ScrollIntoView(chromedp.CSS("#revoked-h")))
+	shot("narrow-revoked-keys")
 	do("open the dialog in the narrow window", chromedp.Click(chromedp.CSS(`a[data-dialog="rotate-dialog"]`)), chromedp.WaitVisible(chromedp.CSS("#rotate-dialog")))
 	shot("narrow-rotate-dialog")
 	do("close it", chromedp.Click(chromedp.CSS(`#rotate-dialog [data-close]`)), chromedp.WaitNotVisible(chromedp.CSS("#rotate-dialog")))

@@ -142,7 +142,7 @@ func assetServer(assets fs.FS) http.Handler {
 var funcs = template.FuncMap{
 	"stamp":    stamp,
 	"iso":      func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-	"minute":   func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
+	"minute":   func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04") },
 	"duration": humanDuration,
 	"short":    shortKID,
 	"args":     args,
