@@ -10,13 +10,35 @@
 //     message, and an unknown email burns the time of a password check.
 //     After sign-in it redirects (303) to PATH, a same-origin relative path
 //     checked by the rules of LoginURL, never anywhere else.
+//   - GET|POST /authorize: response_type=code with an S256 PKCE challenge
+//     (required for public clients). An unknown client_id or a redirect_uri
+//     that is not exactly one of the client's callbacks gets an error page;
+//     every other error is redirected with error, error_description and
+//     state. Without a fresh session it sends the browser to the login page
+//     and back; prompt=none answers login_required instead.
+//   - POST /oauth/token, through oauth.Provider: the authorization_code and
+//     refresh_token grants. Codes are single use, expire after CodeLifetime
+//     and are bound to client, redirect URI and challenge; a replayed code
+//     revokes the refresh tokens it was exchanged for. Refresh tokens rotate
+//     on every use; a used token presented again revokes its family.
+//   - GET|POST /userinfo: the user's claims for an access token whose
+//     audience is "<issuer>userinfo", verified with the tenant's non-revoked
+//     keys.
+//   - GET /v2/logout (Auth0's) and GET|POST /oidc/logout (the discovery
+//     document's end_session_endpoint): end the session and return only to
+//     one of the client's allowed logout URLs.
 //
-// Login sessions are stored in the UserStore as SHA-256 digests of their
-// ids, so every replica sharing the database sees them; the cookie is
-// HttpOnly, SameSite=Lax, Secure (and __Host- prefixed) when the issuer is
-// https, and a session lasts at most Config.SessionLifetime from sign-in.
+// ID and access tokens are signed by the tenant's current key. Login
+// sessions, codes and refresh tokens live in the signet.UserStore as SHA-256
+// digests, so every replica sharing the database sees them and single use
+// holds across replicas (the store serialises redemption and rotation). The
+// session cookie is HttpOnly, SameSite=Lax, Secure (and __Host- prefixed)
+// when the issuer is https, and a session lasts at most
+// Config.SessionLifetime from sign-in.
 //
-// Rate limits on the login form (Limits) are kept in memory per replica.
+// The rate limits of the login form (Limits) are kept in memory per
+// replica: with N replicas an attacker gets at most N times the attempts.
+// The client IP is the TCP peer address; X-Forwarded-For is not trusted.
 //
 // # API for other protocol handlers
 //
@@ -26,6 +48,8 @@
 //	func (h *Handler) Session(r *http.Request) (u signet.User, authTime time.Time, ok bool)
 //	// LoginURL returns the path of the login page that, after a successful sign-in, redirects to returnTo (a same-origin relative path, validated).
 //	func LoginURL(returnTo string) string
+//	// EndSession ends the login session r carries, if any (SAML single logout, WS-Fed sign-out).
+//	func (h *Handler) EndSession(w http.ResponseWriter, r *http.Request) error
 //
 // Because the cookie is SameSite=Lax, a browser does not send it on a
 // cross-site POST (the SAML HTTP-POST binding): such a handler should answer

@@ -17,7 +17,7 @@ import (
 // discovery and ID-token verification, x/oauth2 for the code exchange with
 // PKCE.
 type rp struct {
-	t        *testing.T
+	t        testing.TB
 	provider *oidc.Provider
 	verifier *oidc.IDTokenVerifier
 	conf     oauth2.Config

@@ -30,6 +30,10 @@ import (
 
 var pool *keygen.Pool
 
+// productionParams are the Argon2id parameters of a real deployment, for
+// the benchmarks.
+var productionParams = password.Default
+
 func TestMain(m *testing.M) {
 	// Cheap hashes: the tests sign in hundreds of times. The parameters are
 	// recorded in each hash, so Verify is unchanged.
@@ -64,7 +68,7 @@ func (f registrar) Register(mux *http.ServeMux) { f(mux) }
 // env is one tenant served by the real server on loopback, with the oidc
 // handler (and whatever extra tests mount) on real parts under it.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	store *sqlite.DB
 	ring  *keyring.Ring
 	h     *oidc.Handler
@@ -81,7 +85,7 @@ type envOptions struct {
 	extra []server.Registrar
 }
 
-func newEnv(t *testing.T, opt envOptions) *env {
+func newEnv(t testing.TB, opt envOptions) *env {
 	t.Helper()
 	re := ringtest.New(t, ringtest.Options{Pool: pool})
 	e := &env{t: t, store: re.Store, ring: re.Ring, re: re, clock: &clock{t: time.Now().UTC().Truncate(time.Second)}}
@@ -126,7 +130,7 @@ func (e *env) user(email, pw string) signet.User {
 
 // browser is an HTTP client with a cookie jar that does not follow redirects.
 type browser struct {
-	t   *testing.T
+	t   testing.TB
 	e   *env
 	c   *http.Client
 	jar *cookiejar.Jar
@@ -179,7 +183,7 @@ var (
 )
 
 // csrf returns the CSRF token of a rendered login form.
-func csrf(t *testing.T, page string) string {
+func csrf(t testing.TB, page string) string {
 	t.Helper()
 	m := csrfField.FindStringSubmatch(page)
 	if m == nil {
