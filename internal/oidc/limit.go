@@ -13,8 +13,9 @@ import (
 // without checking the password. A successful sign-in refills the account's
 // bucket (not the IP's).
 //
-// The buckets live in the memory of each replica: with N replicas behind a
-// load balancer an attacker gets at most N times the attempts.
+// A zero field takes DefaultLimits' value. The buckets live in the memory
+// of each replica: with N replicas behind a load balancer an attacker gets
+// at most N times the attempts.
 type Limits struct {
 	AccountBurst int
 	AccountEvery time.Duration
@@ -37,6 +38,19 @@ type guard struct {
 }
 
 func newGuard(l Limits) *guard {
+	d := DefaultLimits
+	if l.AccountBurst <= 0 {
+		l.AccountBurst = d.AccountBurst
+	}
+	if l.AccountEvery <= 0 {
+		l.AccountEvery = d.AccountEvery
+	}
+	if l.IPBurst <= 0 {
+		l.IPBurst = d.IPBurst
+	}
+	if l.IPEvery <= 0 {
+		l.IPEvery = d.IPEvery
+	}
 	return &guard{
 		account: &limiter{burst: float64(max(l.AccountBurst, 1)), every: max(l.AccountEvery, time.Millisecond)},
 		ip:      &limiter{burst: float64(max(l.IPBurst, 1)), every: max(l.IPEvery, time.Millisecond)},

@@ -31,7 +31,7 @@ type Config struct {
 	Users signet.UserStore
 	// SessionLifetime bounds a login session; 0 means DefaultSessionLifetime.
 	SessionLifetime time.Duration
-	// Limits slow down password guessing; the zero value means DefaultLimits.
+	// Limits slow down password guessing; zero fields take DefaultLimits'.
 	Limits Limits
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
@@ -65,9 +65,6 @@ func New(cfg Config) *Handler {
 	}
 	if cfg.SessionLifetime <= 0 {
 		cfg.SessionLifetime = DefaultSessionLifetime
-	}
-	if cfg.Limits == (Limits{}) {
-		cfg.Limits = DefaultLimits
 	}
 	return &Handler{
 		ring:            cfg.Ring,
