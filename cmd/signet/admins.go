@@ -167,8 +167,11 @@ func admins(ctx context.Context, args []string, env Env) error {
 			a.UpdatedAt = time.Now().UTC()
 			return nil
 		})
+		if errors.Is(err, signet.ErrTenantNotFound) {
+			return fmt.Errorf("no tenant %s", strings.Join(c.args[1:], " or "))
+		}
 		if err != nil {
-			return errors.New(signet.ErrorMessage(err))
+			return err
 		}
 		fmt.Fprintf(out, "email\t%s\ntenants\t%s\n", a.Email, orDash(strings.Join(a.Tenants, " ")))
 	case "password":
