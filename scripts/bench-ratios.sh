@@ -1,24 +1,31 @@
 #!/usr/bin/env bash
 # Measures Signet's performance targets as ratios on this machine, in one run:
 #  1. the JWKS handler vs a bare net/http handler writing the same bytes, and
-#     the token endpoint vs raw RSA-2048 signing (internal/oauth benchmarks,
-#     one `go test` process, medians of COUNT runs);
+#     the token endpoint vs raw RSA-2048 signing (the internal/oauth
+#     benchmarks: one test binary, COUNT rounds of all of them, medians);
 #  2. unless SKIP_LOAD=1, `signet loadtest` for DURATION against three local
 #     replicas on a fresh PostgreSQL database (scripts/replicas-loadtest.sh),
 #     with tokens/s compared with the raw two-goroutine signing rate of step 1.
 #
-#   scripts/bench-ratios.sh               # COUNT=5 BENCHTIME=2s DURATION=60s
+#   scripts/bench-ratios.sh               # COUNT=5 BENCHTIME=3s DURATION=60s
 # Environment: COUNT, BENCHTIME, DURATION, and those of replicas-loadtest.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 count=${COUNT:-5}
-benchtime=${BENCHTIME:-2s}
+benchtime=${BENCHTIME:-3s}
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 
-echo "== go test -run '^\$' -bench '<JWKS, token and RSA benchmarks>' -benchtime $benchtime -count $count ./internal/oauth/"
-go test -run '^$' -bench '^Benchmark(JWKS|JWKSBare|JWKSParallel|JWKSBareParallel|TokenClientCredentials|TokenClientCredentialsParallel|RSASign|RSASignParallel)$' \
-  -benchtime "$benchtime" -count "$count" ./internal/oauth/ | tee "$out" | grep -E '^(goos|goarch|cpu|Benchmark)'
+# One test binary, run COUNT times: every round runs all eight benchmarks, so
+# a change in the machine's load hits both sides of each ratio alike.
+bin=$(mktemp -d)
+trap 'rm -f "$out"; rm -rf "$bin"' EXIT
+go test -c -o "$bin/oauth.test" ./internal/oauth/
+benchmarks='^Benchmark(JWKS|JWKSBare|JWKSParallel|JWKSBareParallel|TokenClientCredentials|TokenClientCredentialsParallel|RSASign|RSASignParallel)$'
+echo "== $count rounds of: go test -run '^\$' -bench '$benchmarks' -benchtime $benchtime ./internal/oauth/"
+for _ in $(seq "$count"); do
+  (cd internal/oauth && "$bin/oauth.test" -test.run '^$' -test.bench "$benchmarks" -test.benchtime "$benchtime")
+done | tee "$out" | grep -E '^Benchmark'
 
 # Median ns/op of each benchmark (name without the -GOMAXPROCS suffix).
 medians=$(awk '/^Benchmark/ { name=$1; sub(/-[0-9]+$/, "", name); v[name]=v[name] " " $3 }
