@@ -84,6 +84,8 @@ type Store interface {
 
 	// UserStore holds users, login sessions, authorization codes and refresh tokens.
 	UserStore
+	// AdminStore holds dashboard administrators, their grants and sessions.
+	AdminStore
 
 	// Close releases the store's resources.
 	Close() error

@@ -83,10 +83,7 @@ func admins(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	defer store.Close()
-	as, ok := store.(signet.AdminStore)
-	if !ok {
-		return fmt.Errorf("admins: the %T store does not keep dashboard administrators", store)
-	}
+	var as signet.AdminStore = store
 	out := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
 	defer out.Flush()
 
@@ -251,38 +248,28 @@ func createAdmin(ctx context.Context, as signet.AdminStore, email, pw string, te
 
 // bootstrapAdmin creates the first dashboard administrator,
 // admin@<public hostname>, granted tenant "default", with a generated
-// password, and returns how to sign in. It returns nil if the store keeps no
-// administrators.
+// password, and returns how to sign in.
 func bootstrapAdmin(ctx context.Context, store signet.Store, scheme, publicHost string) (*dashboardCredentials, error) {
-	as, ok := store.(signet.AdminStore)
-	if !ok {
-		return nil, nil
-	}
 	host := publicHost
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
 	}
 	pw := newPassword()
-	a, err := createAdmin(ctx, as, "admin@"+host, pw, []string{"default"})
+	a, err := createAdmin(ctx, store, "admin@"+host, pw, []string{"default"})
 	if err != nil {
 		return nil, fmt.Errorf("dashboard administrator: %w", err)
 	}
 	return &dashboardCredentials{URL: scheme + "://" + publicHost + "/dashboard/", Email: a.Email, Password: pw}, nil
 }
 
-// dashboardHandler returns the dashboard for serve, or nil (no dashboard)
-// if the store keeps no administrators. It logs how to create the first
-// administrator when there is none (a data dir from before the dashboard).
+// dashboardHandler returns the dashboard for serve. It logs how to create
+// the first administrator when there is none (a data dir from before the
+// dashboard).
 func dashboardHandler(ctx context.Context, c *config, store signet.Store, ring *keyring.Ring, public *url.URL, log *slog.Logger) http.Handler {
-	as, ok := store.(signet.AdminStore)
-	if !ok {
-		log.Warn("the dashboard is off: this store keeps no dashboard administrators")
-		return nil
-	}
-	if list, err := as.Admins(ctx); err == nil && len(list) == 0 {
+	if list, err := store.Admins(ctx); err == nil && len(list) == 0 {
 		log.Info("no dashboard administrator yet: create one with `signet admins create EMAIL --tenant default`")
 	}
-	return dashboard.New(dashboard.Config{Ring: ring, Admins: as, JWKSMaxAge: c.JWKSMaxAge,
+	return dashboard.New(dashboard.Config{Ring: ring, Admins: store, JWKSMaxAge: c.JWKSMaxAge,
 		Secure: public.Scheme == "https", Logger: log})
 }
 
