@@ -8,6 +8,8 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -253,10 +255,18 @@ func keysPath(tenant string) string {
 	return "/dashboard/tenants/" + tenant + "/settings/signing-keys"
 }
 
-// safeNext returns next if it is a path of the dashboard (never another
-// site: no scheme, no host, no backslash tricks), else "".
+// safeNext returns next if it is a path of the dashboard on this host —
+// no scheme, host or user, no backslashes or control characters, no dot
+// segments (encoded or not) — else "".
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, Prefix) || strings.ContainsAny(next, "\\\r\n") || strings.HasPrefix(next, "//") {
+	if !strings.HasPrefix(next, Prefix) || strings.ContainsFunc(next, func(r rune) bool { return r == '\\' || r < ' ' || r == 0x7f }) {
+		return ""
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
+		return ""
+	}
+	if clean := path.Clean(u.Path); clean != u.Path && clean+"/" != u.Path || !strings.HasPrefix(clean+"/", Prefix) {
 		return ""
 	}
 	return next
@@ -271,7 +281,8 @@ func stamp(t time.Time) string {
 }
 
 // humanDuration renders d in the largest whole unit that keeps it exact
-// enough to read: "45 seconds", "5 minutes", "2 hours 5 minutes", "3 days".
+// enough to read: "less than a second", "45 seconds", "5 minutes",
+// "2 hours 5 minutes", "3 days".
 func humanDuration(d time.Duration) string {
 	plural := func(n int64, unit string) string {
 		if n == 1 {
@@ -280,6 +291,8 @@ func humanDuration(d time.Duration) string {
 		return strconv.FormatInt(n, 10) + " " + unit + "s"
 	}
 	switch {
+	case d < time.Second:
+		return "less than a second"
 	case d < time.Minute:
 		return plural(int64(d/time.Second), "second")
 	case d < time.Hour:

@@ -192,10 +192,11 @@ type notice struct {
 	Previous string `json:"previous,omitempty"`
 	Next     string `json:"next,omitempty"`
 	Revoked  string `json:"revoked,omitempty"`
-	// YoungAge is set when the promoted key had been published for less
-	// than MinAge (the JWKS max-age or the tenant's MinNextAge): how long.
-	YoungAge time.Duration `json:"young_age,omitempty"`
-	MinAge   time.Duration `json:"min_age,omitempty"`
+	// Young is set when the promoted key had been published for only
+	// NextAge, less than MinAge (the JWKS max-age or the tenant's MinNextAge).
+	Young   bool          `json:"young,omitempty"`
+	NextAge time.Duration `json:"next_age,omitempty"`
+	MinAge  time.Duration `json:"min_age,omitempty"`
 	// Message is an error's text.
 	Message string `json:"message,omitempty"`
 }
@@ -217,7 +218,7 @@ func (h *Handler) rotate(w http.ResponseWriter, r *http.Request, v *visit, tv *k
 	} else {
 		n.Current, n.Previous, n.Next = rot.Current.KID, rot.Previous.KID, rot.Next.KID
 		if rot.Warning != "" { // the ring's judgement; the dashboard words it
-			n.YoungAge = max(rot.NextAge, time.Second).Round(time.Second)
+			n.Young, n.NextAge = true, max(rot.NextAge, 0)
 			n.MinAge = max(tv.Tenant.Policy.MinNextAge, h.cfg.JWKSMaxAge)
 		}
 		if revoke {
