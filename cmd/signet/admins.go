@@ -249,7 +249,7 @@ func createAdmin(ctx context.Context, as signet.AdminStore, email, pw string, te
 // bootstrapAdmin creates the first dashboard administrator,
 // admin@<public hostname>, granted tenant "default", with a generated
 // password, and returns how to sign in.
-func bootstrapAdmin(ctx context.Context, store signet.Store, scheme, publicHost string) (*dashboardCredentials, error) {
+func bootstrapAdmin(ctx context.Context, store signet.Store, scheme, publicHost string) (dashboardCredentials, error) {
 	host := publicHost
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
@@ -257,9 +257,9 @@ func bootstrapAdmin(ctx context.Context, store signet.Store, scheme, publicHost 
 	pw := newPassword()
 	a, err := createAdmin(ctx, store, "admin@"+host, pw, []string{"default"})
 	if err != nil {
-		return nil, fmt.Errorf("dashboard administrator: %w", err)
+		return dashboardCredentials{}, fmt.Errorf("dashboard administrator: %w", err)
 	}
-	return &dashboardCredentials{URL: scheme + "://" + publicHost + "/dashboard/", Email: a.Email, Password: pw}, nil
+	return dashboardCredentials{URL: scheme + "://" + publicHost + "/dashboard/", Email: a.Email, Password: pw}, nil
 }
 
 // dashboardHandler returns the dashboard for serve. It logs how to create

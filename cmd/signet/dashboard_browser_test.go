@@ -117,7 +117,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	in := start(t, t.TempDir())
 	creds := in.credentials()
 	dash := creds.Dashboard
-	if dash == nil || dash.URL != in.base+"/dashboard/" || dash.Email != "admin@localhost" || len(dash.Password) < 20 {
+	if dash.URL != in.base+"/dashboard/" || dash.Email != "admin@localhost" || len(dash.Password) < 20 {
 		t.Fatalf("admin-credentials.json dashboard = %+v, want the URL %s/dashboard/, admin@localhost and a generated password", dash, in.base)
 	}
 	shots := artifacts(t, "dashboard")

@@ -15,7 +15,7 @@ import (
 func TestDashboardAcrossReplicas(t *testing.T) {
 	f := startFleet(t, 2)
 	dash := f.creds.Dashboard
-	if dash == nil {
+	if dash.Email == "" {
 		t.Fatal("no dashboard credentials")
 	}
 	jar, _ := cookiejar.New(nil)

@@ -35,7 +35,7 @@ type credentials struct {
 	TokenURL     string `json:"token_url"`
 	Audience     string `json:"audience"`
 	// Dashboard is where and as whom the first administrator signs in.
-	Dashboard *dashboardCredentials `json:"dashboard,omitempty"`
+	Dashboard dashboardCredentials `json:"dashboard,omitzero"`
 }
 
 func serve(ctx context.Context, args []string, env Env) error {
