@@ -34,13 +34,13 @@ func (h *Handler) tenant(next tenantHandler) http.HandlerFunc {
 	})
 }
 
-// tenantView is the view of a page of tenant tv on tab tab.
+// tenantView is the view of a page of tenant tv on tab tab (without the
+// notice: the pages that show one take it).
 func (h *Handler) tenantView(r *http.Request, v *visit, tv *keyring.View, title, tab string) view {
 	out := h.baseView(v)
 	out.Title = title + " · " + tv.Tenant.Name
 	out.Tenant = tv.Tenant.Name
 	out.Tab = tab
-	out.Notice = h.takeNotice(r.Context(), v)
 	return out
 }
 
@@ -87,6 +87,7 @@ type generalData struct {
 // general shows the tenant's settings that the dashboard does not change.
 func (h *Handler) general(w http.ResponseWriter, r *http.Request, v *visit, tv *keyring.View) {
 	out := h.tenantView(r, v, tv, "Tenant Settings", "general")
+	out.Notice = h.takeNotice(r.Context(), v)
 	issuers := h.cfg.Ring.Issuers(tv)
 	out.Data = generalData{Tenant: tv.Tenant, Issuers: issuers, JWKS: issuers[0] + ".well-known/jwks.json", MaxAge: h.cfg.JWKSMaxAge}
 	h.render(w, http.StatusOK, "general", out)
@@ -147,6 +148,7 @@ func (h *Handler) keysDataOf(tv *keyring.View) keysData {
 // signingKeys shows the Signing Keys tab.
 func (h *Handler) signingKeys(w http.ResponseWriter, r *http.Request, v *visit, tv *keyring.View) {
 	out := h.tenantView(r, v, tv, "Signing Keys", "signing-keys")
+	out.Notice = h.takeNotice(r.Context(), v)
 	out.Data = h.keysDataOf(tv)
 	h.render(w, http.StatusOK, "keys", out)
 }
