@@ -59,6 +59,8 @@ type Handler struct {
 	// hashing bounds concurrent password checks: each Argon2id run takes
 	// 64 MiB, so a burst of sign-in attempts must queue, not exhaust memory.
 	hashing chan struct{}
+	// failures throttles password guessing per e-mail address.
+	failures throttle
 }
 
 // maxConcurrentHashes is how many password checks run at once.

@@ -653,3 +653,38 @@ func keyOf(ks signet.Keyset, kid string) signet.Key {
 	k, _ := ks.Key(kid)
 	return k
 }
+
+func TestSignInThrottled(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+	try := func(email, pw string) response {
+		t.Helper()
+		return b.post("/dashboard/signin", url.Values{"email": {email}, "password": {pw}, "csrf": {b.csrf("/dashboard/signin")}})
+	}
+	for i := range 10 {
+		if r := try("Alice@example.com", "guess"); r.status != http.StatusUnauthorized {
+			t.Fatalf("failed sign-in %d = %d, want 401", i+1, r.status)
+		}
+	}
+	// The eleventh attempt is refused without a look at the password, the
+	// right one included, whatever the case of the address.
+	r := try("alice@example.com", alicePassword)
+	if r.status != http.StatusTooManyRequests || r.header.Get("Retry-After") == "" || !strings.Contains(r.body, "Too many failed sign-ins") {
+		t.Fatalf("sign-in after 10 failures = %d %q", r.status, r.header.Get("Retry-After"))
+	}
+	// An unknown address is throttled alike: the answers tell nothing.
+	for range 10 {
+		try("nobody@example.com", "guess")
+	}
+	if r := try("nobody@example.com", "guess"); r.status != http.StatusTooManyRequests {
+		t.Errorf("unknown address after 10 failures = %d, want 429", r.status)
+	}
+	// Other addresses are not affected.
+	if r := try("bob@example.com", "bob's password"); r.status != http.StatusSeeOther {
+		t.Errorf("bob's sign-in = %d", r.status)
+	}
+	// One attempt comes back a minute later.
+	e.clock.Add(time.Minute)
+	b = e.browser()
+	b.signIn("alice@example.com", alicePassword)
+}

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -280,17 +281,27 @@ func (h *Handler) signIn(w http.ResponseWriter, r *http.Request) {
 		h.renderSignIn(w, http.StatusForbidden, d)
 		return
 	}
+	key := strings.ToLower(d.Email)
+	if wait := h.failures.wait(key, h.cfg.Now()); wait > 0 {
+		h.cfg.Logger.Warn("dashboard: sign-in throttled", "email", d.Email)
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Round(time.Second)/time.Second)+1))
+		d.Error = "Too many failed sign-ins for this address. Try again in " + humanDuration(wait.Round(time.Second)+time.Second) + "."
+		h.renderSignIn(w, http.StatusTooManyRequests, d)
+		return
+	}
 	a, ok, err := h.authenticate(r.Context(), d.Email, r.PostForm.Get("password"))
 	if err != nil {
 		h.internalError(w, r, view{}, err)
 		return
 	}
 	if !ok {
+		h.failures.fail(key, h.cfg.Now())
 		h.cfg.Logger.Info("dashboard: sign-in failed", "email", d.Email)
 		d.Error = errBadCredentials
 		h.renderSignIn(w, http.StatusUnauthorized, d)
 		return
 	}
+	h.failures.reset(key)
 	if err := h.startSession(w, r, a); err != nil {
 		h.internalError(w, r, view{}, err)
 		return
