@@ -25,6 +25,9 @@ import (
 
 var pool *keygen.Pool
 
+// productionParams are password.Default as shipped, before TestMain lowers it.
+var productionParams = password.Default
+
 func TestMain(m *testing.M) {
 	// Cheap hashes: these tests are about the dashboard, not Argon2id's cost.
 	password.Default = password.Params{Memory: 8 * 1024, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
