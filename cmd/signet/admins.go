@@ -269,7 +269,7 @@ func dashboardHandler(ctx context.Context, c *config, store signet.Store, ring *
 	if list, err := store.Admins(ctx); err == nil && len(list) == 0 {
 		log.Info("no dashboard administrator yet: create one with `signet admins create EMAIL --tenant default`")
 	}
-	return dashboard.New(dashboard.Config{Ring: ring, Admins: store, JWKSMaxAge: c.JWKSMaxAge,
+	return dashboard.New(dashboard.Config{Ring: ring, Store: store, JWKSMaxAge: c.JWKSMaxAge,
 		Secure: public.Scheme == "https", Logger: log})
 }
 

@@ -26,7 +26,7 @@ func BenchmarkSigningKeysPage(b *testing.B) {
 	if err := rt.Store.CreateAdmin(b.Context(), signet.Admin{ID: "a", Email: "alice@example.com", PasswordHash: hash, Tenants: []string{"acme"}}); err != nil {
 		b.Fatal(err)
 	}
-	srv := httptest.NewServer(dashboard.New(dashboard.Config{Ring: rt.Ring, Admins: rt.Store, JWKSMaxAge: jwksMaxAge}))
+	srv := httptest.NewServer(dashboard.New(dashboard.Config{Ring: rt.Ring, Store: rt.Store, JWKSMaxAge: jwksMaxAge}))
 	defer srv.Close()
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Jar: jar}

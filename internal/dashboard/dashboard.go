@@ -31,8 +31,10 @@ const (
 type Config struct {
 	// Ring performs key changes and holds each tenant's view.
 	Ring *keyring.Ring
-	// Admins stores administrators and their sessions.
-	Admins signet.AdminStore
+	// Store holds administrators and their sessions, and the keys the
+	// Signing Keys tab lists (read from the store, not the ring's view, so
+	// that a change made through another replica shows at once).
+	Store signet.Store
 	// JWKSMaxAge is how long clients may cache the JWKS: the Signing Keys
 	// tab warns while the next key has been published for less (or less than
 	// the tenant's MinNextAge, if longer).

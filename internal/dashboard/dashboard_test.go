@@ -503,7 +503,7 @@ func TestSessionOnAnotherReplica(t *testing.T) {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle(dashboard.Prefix, dashboard.New(dashboard.Config{Ring: other, Admins: e.rt.Store, JWKSMaxAge: jwksMaxAge, Now: e.clock.Now}))
+	mux.Handle(dashboard.Prefix, dashboard.New(dashboard.Config{Ring: other, Store: e.rt.Store, JWKSMaxAge: jwksMaxAge, Now: e.clock.Now}))
 	replica := httptestServer(t, mux)
 
 	b := e.browser()

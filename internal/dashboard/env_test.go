@@ -102,7 +102,7 @@ func newEnv(t *testing.T, opts ...func(*dashboard.Config)) *env {
 	}
 	e.alice = e.createAdmin("adm-alice", "alice@example.com", alicePassword, "acme")
 	e.bob = e.createAdmin("adm-bob", "bob@example.com", "bob's password", "acme", "rival")
-	cfg := dashboard.Config{Ring: rt.Ring, Admins: rt.Store, JWKSMaxAge: jwksMaxAge, Now: c.Now,
+	cfg := dashboard.Config{Ring: rt.Ring, Store: rt.Store, JWKSMaxAge: jwksMaxAge, Now: c.Now,
 		Logger: slog.New(slog.NewTextHandler(e.logs, nil))}
 	for _, o := range opts {
 		o(&cfg)

@@ -1,6 +1,7 @@
 package dashboard
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"time"
@@ -118,12 +119,16 @@ type keysData struct {
 	Base    string // the tab's path
 }
 
-// keysDataOf builds the Signing Keys tab's data from a tenant view.
-func (h *Handler) keysDataOf(tv *keyring.View) keysData {
+// keysDataOf builds the Signing Keys tab's data: the tenant of view tv,
+// its keys as stored now.
+func (h *Handler) keysDataOf(ctx context.Context, tv *keyring.View) (keysData, error) {
 	row := func(k signet.Key) keyRow {
 		return keyRow{Key: k, Thumbprint: keygen.Thumbprint(k.Certificate), Fingerprint: keygen.Fingerprint(k.Certificate)}
 	}
-	ks := tv.Keyset
+	ks, err := h.cfg.Store.Keyset(ctx, tv.Tenant.Name)
+	if err != nil {
+		return keysData{}, err
+	}
 	d := keysData{Tenant: tv.Tenant, Current: row(ks.Current()), Next: row(ks.Next()), Base: keysPath(tv.Tenant.Name)}
 	for _, k := range ks.Sorted() {
 		switch k.State {
@@ -142,22 +147,32 @@ func (h *Handler) keysDataOf(tv *keyring.View) keysData {
 		d.Young = true
 		d.SafeAt = d.Next.CreatedAt.Add(d.MinAge)
 	}
-	return d
+	return d, nil
 }
 
 // signingKeys shows the Signing Keys tab.
 func (h *Handler) signingKeys(w http.ResponseWriter, r *http.Request, v *visit, tv *keyring.View) {
 	out := h.tenantView(r, v, tv, "Signing Keys", "signing-keys")
+	d, err := h.keysDataOf(r.Context(), tv)
+	if err != nil {
+		h.internalError(w, r, h.baseView(v), err)
+		return
+	}
 	out.Notice = h.takeNotice(r.Context(), v)
-	out.Data = h.keysDataOf(tv)
+	out.Data = d
 	h.render(w, http.StatusOK, "keys", out)
 }
 
 // confirmRotate is the rotation's confirmation as a page of its own, for
 // browsers without JavaScript (with it, a dialog on the tab asks instead).
 func (h *Handler) confirmRotate(w http.ResponseWriter, r *http.Request, v *visit, tv *keyring.View) {
+	d, err := h.keysDataOf(r.Context(), tv)
+	if err != nil {
+		h.internalError(w, r, h.baseView(v), err)
+		return
+	}
 	out := h.tenantView(r, v, tv, "Rotate Signing Key", "signing-keys")
-	out.Data = h.keysDataOf(tv)
+	out.Data = d
 	h.render(w, http.StatusOK, "rotate", out)
 }
 
@@ -170,13 +185,22 @@ type revokeData struct {
 // confirmRevoke is a revocation's confirmation as a page of its own, for
 // browsers without JavaScript.
 func (h *Handler) confirmRevoke(w http.ResponseWriter, r *http.Request, v *visit, tv *keyring.View) {
-	k, err := tv.Keyset.Key(r.PathValue("kid"))
+	d, err := h.keysDataOf(r.Context(), tv)
 	if err != nil {
+		h.internalError(w, r, h.baseView(v), err)
+		return
+	}
+	var k signet.Key
+	for _, row := range append(d.Valid, d.Revoked...) {
+		if row.KID == r.PathValue("kid") {
+			k = row.Key
+		}
+	}
+	if k.KID == "" {
 		h.problem(w, http.StatusNotFound, h.baseView(v), "Signing key not found",
 			"Tenant “"+tv.Tenant.Name+"” has no signing key with this id.")
 		return
 	}
-	d := h.keysDataOf(tv)
 	out := h.tenantView(r, v, tv, "Revoke Signing Key", "signing-keys")
 	out.Data = revokeData{Keys: d, Key: keyRow{Key: k, Thumbprint: keygen.Thumbprint(k.Certificate)}}
 	h.render(w, http.StatusOK, "revoke", out)
@@ -296,7 +320,12 @@ func (h *Handler) certificateCER(w http.ResponseWriter, r *http.Request, v *visi
 // certificate serves a key's certificate as an attachment named
 // <tenant>-<kid>.<ext>.
 func (h *Handler) certificate(w http.ResponseWriter, r *http.Request, v *visit, tv *keyring.View, ext, contentType string, render func([]byte) []byte) {
-	k, err := tv.Keyset.Key(r.PathValue("kid"))
+	ks, err := h.cfg.Store.Keyset(r.Context(), tv.Tenant.Name)
+	if err != nil {
+		h.internalError(w, r, h.baseView(v), err)
+		return
+	}
+	k, err := ks.Key(r.PathValue("kid"))
 	if err != nil {
 		h.problem(w, http.StatusNotFound, h.baseView(v), "Signing key not found",
 			"Tenant “"+tv.Tenant.Name+"” has no signing key with this id.")

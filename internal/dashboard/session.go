@@ -98,7 +98,7 @@ func (h *Handler) load(w http.ResponseWriter, r *http.Request) (*visit, error) {
 	}
 	ctx := r.Context()
 	digest := secret.Digest(c.Value)
-	s, err := h.cfg.Admins.AdminSession(ctx, digest)
+	s, err := h.cfg.Store.AdminSession(ctx, digest)
 	if errors.Is(err, signet.ErrAdminSessionNotFound) {
 		h.setCookie(w, sessionCookie, "", "/dashboard", -1)
 		return nil, nil
@@ -108,13 +108,13 @@ func (h *Handler) load(w http.ResponseWriter, r *http.Request) (*visit, error) {
 	}
 	now := h.cfg.Now()
 	if s.Expired(now) {
-		if err := h.cfg.Admins.DeleteAdminSession(ctx, digest); err != nil && !errors.Is(err, signet.ErrAdminSessionNotFound) {
+		if err := h.cfg.Store.DeleteAdminSession(ctx, digest); err != nil && !errors.Is(err, signet.ErrAdminSessionNotFound) {
 			return nil, err
 		}
 		h.setCookie(w, sessionCookie, "", "/dashboard", -1)
 		return nil, nil
 	}
-	a, err := h.cfg.Admins.Admin(ctx, s.AdminID)
+	a, err := h.cfg.Store.Admin(ctx, s.AdminID)
 	if errors.Is(err, signet.ErrAdminNotFound) {
 		return nil, nil // deleted since; its sessions went with it
 	}
@@ -122,7 +122,7 @@ func (h *Handler) load(w http.ResponseWriter, r *http.Request) (*visit, error) {
 		return nil, err
 	}
 	if now.Sub(s.LastSeenAt) >= touchEvery {
-		s, err = h.cfg.Admins.UpdateAdminSession(ctx, digest, func(s *signet.AdminSession) error {
+		s, err = h.cfg.Store.UpdateAdminSession(ctx, digest, func(s *signet.AdminSession) error {
 			s.LastSeenAt = now.UTC()
 			s.ExpiresAt = h.expiry(s.CreatedAt, now)
 			return nil
@@ -204,7 +204,7 @@ func (h *Handler) flash(ctx context.Context, v *visit, n notice) error {
 	if err != nil {
 		return err
 	}
-	_, err = h.cfg.Admins.UpdateAdminSession(ctx, v.session.IDHash, func(s *signet.AdminSession) error {
+	_, err = h.cfg.Store.UpdateAdminSession(ctx, v.session.IDHash, func(s *signet.AdminSession) error {
 		s.Flash = string(b)
 		return nil
 	})
@@ -221,7 +221,7 @@ func (h *Handler) takeNotice(ctx context.Context, v *visit) *notice {
 		h.cfg.Logger.Warn("dashboard: unreadable flash", "err", err)
 		return nil
 	}
-	_, err := h.cfg.Admins.UpdateAdminSession(ctx, v.session.IDHash, func(s *signet.AdminSession) error {
+	_, err := h.cfg.Store.UpdateAdminSession(ctx, v.session.IDHash, func(s *signet.AdminSession) error {
 		s.Flash = ""
 		return nil
 	})
@@ -330,7 +330,7 @@ func (h *Handler) authenticate(ctx context.Context, email, pw string) (signet.Ad
 		password.Burn(pw)
 		return signet.Admin{}, false, nil
 	}
-	a, err := h.cfg.Admins.AdminByEmail(ctx, norm)
+	a, err := h.cfg.Store.AdminByEmail(ctx, norm)
 	if errors.Is(err, signet.ErrAdminNotFound) {
 		password.Burn(pw)
 		return signet.Admin{}, false, nil
@@ -352,7 +352,7 @@ func (h *Handler) authenticate(ctx context.Context, email, pw string) (signet.Ad
 		}
 	}
 	now := h.cfg.Now().UTC()
-	a, err = h.cfg.Admins.UpdateAdmin(ctx, a.ID, func(a *signet.Admin) error {
+	a, err = h.cfg.Store.UpdateAdmin(ctx, a.ID, func(a *signet.Admin) error {
 		a.LastSignInAt = now
 		if rehash != "" {
 			a.PasswordHash, a.UpdatedAt = rehash, now
@@ -370,11 +370,11 @@ func (h *Handler) authenticate(ctx context.Context, email, pw string) (signet.Ad
 func (h *Handler) startSession(w http.ResponseWriter, r *http.Request, a signet.Admin) error {
 	ctx := r.Context()
 	now := h.cfg.Now()
-	if _, err := h.cfg.Admins.DeleteExpiredAdminSessions(ctx, now); err != nil {
+	if _, err := h.cfg.Store.DeleteExpiredAdminSessions(ctx, now); err != nil {
 		h.cfg.Logger.Warn("dashboard: delete expired sessions", "err", err)
 	}
 	id := newID()
-	err := h.cfg.Admins.CreateAdminSession(ctx, signet.AdminSession{
+	err := h.cfg.Store.CreateAdminSession(ctx, signet.AdminSession{
 		IDHash: secret.Digest(id), AdminID: a.ID,
 		CreatedAt: now.UTC(), LastSeenAt: now.UTC(), ExpiresAt: h.expiry(now, now),
 	})
@@ -387,7 +387,7 @@ func (h *Handler) startSession(w http.ResponseWriter, r *http.Request, a signet.
 
 // signOut ends the session.
 func (h *Handler) signOut(w http.ResponseWriter, r *http.Request, v *visit) {
-	err := h.cfg.Admins.DeleteAdminSession(r.Context(), v.session.IDHash)
+	err := h.cfg.Store.DeleteAdminSession(r.Context(), v.session.IDHash)
 	if err != nil && !errors.Is(err, signet.ErrAdminSessionNotFound) {
 		h.internalError(w, r, h.baseView(v), err)
 		return
