@@ -5,7 +5,8 @@
 #     benchmarks: one test binary, COUNT rounds of all of them, medians);
 #  2. unless SKIP_LOAD=1, `signet loadtest` for DURATION against three local
 #     replicas on a fresh PostgreSQL database (scripts/replicas-loadtest.sh),
-#     with tokens/s compared with the raw two-goroutine signing rate of step 1.
+#     with tokens/s compared with the raw all-core signing rate measured
+#     right before and right after it.
 #
 #   scripts/bench-ratios.sh               # COUNT=5 BENCHTIME=3s DURATION=60s
 # Environment: COUNT, BENCHTIME, DURATION, and those of replicas-loadtest.sh.
@@ -47,10 +48,21 @@ raw=$(awk -v ns="$(med BenchmarkRSASignParallel)" 'BEGIN { printf "%.0f", 1e9/ns
 echo "raw RSA-2048 signing on all cores ($(nproc) here): $raw signatures/s"
 
 [ "${SKIP_LOAD:-0}" = 1 ] && exit 0
+
+# The raw rate the load is compared with is measured right before and right
+# after it, so that both see the machine in the same state.
+rawrate() {
+  (cd internal/oauth && "$bin/oauth.test" -test.run '^$' -test.bench '^BenchmarkRSASignParallel$' -test.benchtime "$benchtime") |
+    awk '/^Benchmark/ { printf "%.0f", 1e9/$3 }'
+}
 echo
+raw_before=$(rawrate)
 echo "== DURATION=${DURATION:-60s} scripts/replicas-loadtest.sh"
 report=$(DURATION=${DURATION:-60s} scripts/replicas-loadtest.sh) || { echo "$report"; exit 1; }
+raw_after=$(rawrate)
 echo "$report"
-tps=$(awk '$1=="tokens" { gsub(/[(\/s)]/, "", $3); print $3 }' <<<"$report")
+tps=$(awk '$1=="tokens" { sub(/^\(/, "", $3); sub(/\/s\),?$/, "", $3); print $3 }' <<<"$report")
+raw=$(( (raw_before + raw_after) / 2 ))
 echo
-echo "tokens/s through 3 replicas with the load tool on the same machine: $tps, $(ratio "$tps" "$raw")× raw signing ($raw/s)"
+echo "raw RSA-2048 signing on all cores: $raw_before/s before the load, $raw_after/s after"
+echo "tokens/s through 3 replicas, load tool on the same machine: $tps = $(ratio "$tps" "$raw")× raw signing ($raw/s)"
