@@ -18,8 +18,8 @@ const loadtestUsage = `Usage: signet loadtest --url URL [--url URL]... [flags]
 
 Requests client_credentials tokens at full speed from every replica in turn,
 verifies each against every replica's JWKS (cached as Cache-Control allows,
-refetched once on an unknown kid), rotates the signing key every
---rotate-every through one replica, and reports tokens/s, latency, the
+refetched once on an unknown kid), rotates the signing key through one
+replica every --rotate-every, and reports tokens/s, latency, the
 propagation delay of each change to each replica, and verification failures:
 "key not revoked" (a bug; exit status 1 with --fail-on-unrevoked) and "key
 revoked" (expected). Client credentials come from --credentials (the
@@ -41,11 +41,11 @@ func runLoadtest(ctx context.Context, args []string, env Env) error {
 		asJSON, failOnUnrevoked     bool
 		rotateEvery, poll, propWait time.Duration
 	)
-	fs.Var(&urls, "url", "base URL of a replica (http(s)://host:port); repeatable or comma-separated")
+	fs.Var(&urls, "url", "base `URL` of a replica (http(s)://host:port); repeatable or comma-separated")
 	fs.StringVar(&cfg.Host, "host", "", "Host header for every request, as a load balancer forwards it (default: each URL's host)")
 	fs.DurationVar(&cfg.Duration, "duration", 30*time.Second, "how long to request tokens")
 	fs.IntVar(&cfg.Concurrency, "concurrency", 8, "token requests in flight at once")
-	fs.StringVar(&credsPath, "credentials", "", "admin-credentials.json written by the first `signet serve`")
+	fs.StringVar(&credsPath, "credentials", "", "`path` of the admin-credentials.json the first signet serve wrote")
 	fs.StringVar(&clientID, "client-id", "", "client id (overrides --credentials)")
 	fs.StringVar(&secret, "client-secret", "", "client secret (overrides --credentials; env SIGNET_CLIENT_SECRET)")
 	fs.StringVar(&audience, "audience", "", "audience of the tokens (default: the credentials' Management API audience)")
