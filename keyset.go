@@ -11,7 +11,9 @@ import (
 // Events, which a Store writes in the same transaction as the keys.
 type Keyset struct {
 	Tenant string
-	Keys   []Key
+	// Keys are in creation order, which is also the order in which they
+	// become current.
+	Keys []Key
 	// Events are the changes made since the keyset was loaded. Store.UpdateKeyset
 	// persists them with the keys and clears them.
 	Events []Event

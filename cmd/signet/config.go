@@ -31,11 +31,13 @@ type config struct {
 	Database   string
 	JWKSMaxAge time.Duration
 	Resync     time.Duration
-	LogFormat  string
-	LogLevel   string
-	TLSCert    string
-	TLSKey     string
-	Tenant     string
+	// PublishDelay is keyring.Config.PublishDelay.
+	PublishDelay time.Duration
+	LogFormat    string
+	LogLevel     string
+	TLSCert      string
+	TLSKey       string
+	Tenant       string
 	// args are the positional arguments.
 	args []string
 }
@@ -51,6 +53,7 @@ func (c *config) flags(fs *flag.FlagSet, server bool) {
 	if server {
 		fs.DurationVar(&c.JWKSMaxAge, "jwks-max-age", 5*time.Minute, "Cache-Control max-age of the JWKS")
 		fs.DurationVar(&c.Resync, "resync", 5*time.Minute, "how often every tenant is reloaded from the database in full (a safety net behind the change feed)")
+		fs.DurationVar(&c.PublishDelay, "publish-delay", 2*time.Second, "how long a new current key must have been published before this replica signs with it (the bound on change propagation between replicas; until then the previous key signs); 0 for a single process")
 		fs.StringVar(&c.TLSCert, "tls-cert", "", "PEM certificate file: serve HTTPS")
 		fs.StringVar(&c.TLSKey, "tls-key", "", "PEM private key file for --tls-cert")
 	} else {

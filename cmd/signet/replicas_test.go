@@ -516,7 +516,7 @@ func TestReplicas(t *testing.T) {
 		}
 	})
 
-	t.Run("load with rotations every 2s", func(t *testing.T) {
+	t.Run("load with rotations every 2s and a burst of 20", func(t *testing.T) {
 		var urls []string
 		for _, p := range f.procs {
 			urls = append(urls, p.url)
@@ -524,7 +524,7 @@ func TestReplicas(t *testing.T) {
 		var stdout, stderr bytes.Buffer
 		cmd := exec.Command(signetBinary(t), "loadtest", "--url", strings.Join(urls, ","), "--host", fleetHost,
 			"--credentials", filepath.Join(f.procs[0].dataDir, credentialsFile), "--duration", "20s",
-			"--rotate-every", "2s", "--revoke-every", "3", "--rotate-via", "1", "--json")
+			"--rotate-every", "2s", "--revoke-every", "3", "--rotate-via", "1", "--burst", "20", "--json")
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr
 		err := cmd.Run()
 		var rep loadtest.Report

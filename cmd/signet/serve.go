@@ -81,7 +81,7 @@ func serve(ctx context.Context, args []string, env Env) error {
 	metrics := server.NewMetrics(prometheus.NewRegistry())
 	pool := keygen.NewPool(2)
 	wg.Go(func() { pool.Run(ctx) })
-	ring := keyring.New(keyring.Config{Store: store, Sealer: sealer, Pool: pool, Scheme: public.Scheme, Resync: c.Resync, JWKSMaxAge: c.JWKSMaxAge, Logger: log,
+	ring := keyring.New(keyring.Config{Store: store, Sealer: sealer, Pool: pool, Scheme: public.Scheme, Resync: c.Resync, JWKSMaxAge: c.JWKSMaxAge, PublishDelay: c.PublishDelay, Logger: log,
 		OnChange: metrics.KeyChanged})
 	if err := bootstrap(ctx, &c, store, ring, public.Host, ln.Addr().String(), log); err != nil {
 		return err

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/signet-auth/signet"
@@ -63,6 +64,14 @@ type Config struct {
 	// PolicyInterval is how often tenants' rotation policies are enforced;
 	// 0 means 30 seconds.
 	PolicyInterval time.Duration
+	// PublishDelay is how long a key must have been published (since its
+	// creation as the next key) before this replica signs with it: the bound
+	// on how long a committed change takes to reach every replica sharing the
+	// store, clock skew included. Until the current key is that old, the view
+	// signs with the key that was current before it, which every replica
+	// already publishes (see View.Signing). 0 disables the delay: right for
+	// a single process.
+	PublishDelay time.Duration
 	// Now is the clock; nil means time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -109,6 +118,8 @@ type Ring struct {
 	hosts map[string]*View // by host (lower case, with port if any)
 
 	refreshMu sync.Mutex // serialises view rebuilds so a stale one never wins
+
+	runCtx atomic.Pointer[context.Context] // Run's context, for the signing-switch timers
 }
 
 // New returns a Ring with no views loaded; call Load, then Run.
@@ -152,6 +163,7 @@ func (r *Ring) Load(ctx context.Context) error {
 // on every change the store reports, reloads all views every Resync, and
 // enforces the tenants' rotation policies every PolicyInterval.
 func (r *Ring) Run(ctx context.Context) error {
+	r.runCtx.Store(&ctx)
 	go func() {
 		err := r.cfg.Store.Watch(ctx, func(tenant string) {
 			if err := r.Refresh(ctx, tenant); err != nil && ctx.Err() == nil {
@@ -193,13 +205,17 @@ func (r *Ring) Refresh(ctx context.Context, tenant string) error {
 	if err != nil {
 		return fmt.Errorf("refresh tenant %s: %w", tenant, err)
 	}
+	now := r.cfg.Now()
 	old, _ := r.View(tenant)
-	if old != nil && old.version == version(t, ks) {
+	if old != nil && old.version == version(t, ks) && (old.switchAt.IsZero() || now.Before(old.switchAt)) {
 		return nil
 	}
-	v, err := newView(t, ks, r.cfg.Sealer, old)
+	v, err := newView(t, ks, r.cfg.Sealer, old, now, r.cfg.PublishDelay)
 	if err != nil {
 		return fmt.Errorf("refresh tenant %s: %w", tenant, err)
+	}
+	if !v.switchAt.IsZero() {
+		r.refreshAt(tenant, v.switchAt.Sub(now))
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -213,6 +229,25 @@ func (r *Ring) Refresh(ctx context.Context, tenant string) error {
 		r.hosts[h] = v
 	}
 	return nil
+}
+
+// refreshAt refreshes tenant's view after d, when its current key has been
+// published for PublishDelay, so that the view starts signing with it.
+// Without Run (tests that only Load), the next Refresh does it instead.
+func (r *Ring) refreshAt(tenant string, d time.Duration) {
+	ctxp := r.runCtx.Load()
+	if ctxp == nil {
+		return
+	}
+	ctx := *ctxp
+	time.AfterFunc(d, func() {
+		if ctx.Err() != nil {
+			return
+		}
+		if err := r.Refresh(ctx, tenant); err != nil && ctx.Err() == nil {
+			r.cfg.Logger.Error("refresh view", "tenant", tenant, "err", err)
+		}
+	})
 }
 
 // View returns the current view of a tenant.

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/signet-auth/signet"
 	"github.com/signet-auth/signet/internal/keygen"
@@ -23,11 +24,15 @@ type View struct {
 	Tenant signet.Tenant
 	// Keyset is the tenant's keys.
 	Keyset signet.Keyset
-	// Current is the key that signs.
+	// Current is the keyset's current key.
 	Current signet.Key
-	// Signer signs tokens with the current key.
+	// Signing is the key that signs: Current, except during the
+	// Config.PublishDelay after a rotation, when it is the most recent
+	// earlier key that every replica already publishes (never a revoked one).
+	Signing signet.Key
+	// Signer signs tokens with the Signing key.
 	Signer *token.Signer
-	// Key is the current key's private half, for signatures that are not
+	// Key is the Signing key's private half, for signatures that are not
 	// JWS (SAML and WS-Fed assertions). Never log or serialise it.
 	Key crypto.Signer
 	// JWKS is the JSON Web Key Set of the published keys, and ETag its strong
@@ -37,6 +42,9 @@ type View struct {
 
 	keys    map[string]publishedKey // by kid: the keys that verify
 	version string
+	// switchAt is when Current will have been published for PublishDelay
+	// and should replace an older Signing key; zero if Signing is Current.
+	switchAt time.Time
 }
 
 // VerifyKey returns the public key with the given kid if tokens signed by it
@@ -65,19 +73,22 @@ type publishedKey struct {
 // newView builds a tenant's view. It reuses from old (the tenant's previous
 // view, or nil) the JWKs of keys still published and the signer if the
 // current key is unchanged, so its cost grows with what changed.
-func newView(t signet.Tenant, ks signet.Keyset, s *seal.Sealer, old *View) (*View, error) {
+//
+// now and delay choose the signing key (see signingKey).
+func newView(t signet.Tenant, ks signet.Keyset, s *seal.Sealer, old *View, now time.Time, delay time.Duration) (*View, error) {
 	if err := ks.Validate(); err != nil {
 		return nil, err
 	}
 	v := &View{Tenant: t, Keyset: ks, Current: ks.Current(), keys: map[string]publishedKey{}, version: version(t, ks)}
-	if old != nil && old.Current.KID == v.Current.KID {
+	v.Signing, v.switchAt = signingKey(ks, now, delay)
+	if old != nil && old.Signing.KID == v.Signing.KID {
 		v.Signer, v.Key = old.Signer, old.Key
 	} else {
-		priv, err := keygen.Open(v.Current, t.Name, s)
+		priv, err := keygen.Open(v.Signing, t.Name, s)
 		if err != nil {
-			return nil, fmt.Errorf("open current key %s: %w", v.Current.KID, err)
+			return nil, fmt.Errorf("open signing key %s: %w", v.Signing.KID, err)
 		}
-		if v.Signer, err = token.NewSigner(priv, v.Current.Algorithm, v.Current.KID); err != nil {
+		if v.Signer, err = token.NewSigner(priv, v.Signing.Algorithm, v.Signing.KID); err != nil {
 			return nil, err
 		}
 		v.Key = priv
@@ -104,6 +115,37 @@ func newView(t signet.Tenant, ks signet.Keyset, s *seal.Sealer, old *View) (*Vie
 	sum := sha256.Sum256(v.JWKS)
 	v.ETag = `"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`
 	return v, nil
+}
+
+// signingKey returns the key a replica should sign with at now, and when the
+// current key takes over (zero if it already signs).
+//
+// A replica must never sign with a key that another replica does not
+// publish yet. The current key was published as the next key when it was
+// created, so once it is delay old (delay bounding how long a change takes
+// to reach every replica) every replica publishes it. Until then, the
+// replica signs with the most recent previous key that is delay old: it was
+// published even earlier and stays published until revoked. The search
+// stops at the first revoked key, since a rotate-and-revoke means "stop
+// signing with what came before"; if it finds nothing, the current key signs.
+func signingKey(ks signet.Keyset, now time.Time, delay time.Duration) (signet.Key, time.Time) {
+	cur := ks.Current()
+	if delay <= 0 || !now.Before(cur.CreatedAt.Add(delay)) {
+		return cur, time.Time{}
+	}
+	// Keys are in creation order, which is the order they became current:
+	// walk back from the most recently current.
+	for i := len(ks.Keys) - 1; i >= 0; i-- {
+		switch k := ks.Keys[i]; k.State {
+		case signet.StateRevoked:
+			return cur, time.Time{}
+		case signet.StatePrevious:
+			if !now.Before(k.CreatedAt.Add(delay)) {
+				return k, cur.CreatedAt.Add(delay)
+			}
+		}
+	}
+	return cur, time.Time{}
 }
 
 // published returns what v holds of a published key; v may be nil.

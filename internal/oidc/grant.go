@@ -323,7 +323,7 @@ func (h *Handler) tokens(r *http.Request, req keyring.Request, g grant, now time
 		Expiry:          now.Unix() + int64(idLifetime),
 		AuthTime:        g.authTime.Unix(),
 		Nonce:           g.nonce,
-		AtHash:          atHash(req.View.Current.Algorithm, at),
+		AtHash:          atHash(req.View.Signing.Algorithm, at),
 		AuthorizedParty: g.client.ClientID,
 		profileClaims:   claimsFor(g.user, g.scope),
 	})

@@ -28,6 +28,8 @@ type Options struct {
 	JWKSMaxAge time.Duration
 	// OnChange is keyring.Config.OnChange.
 	OnChange func(change, actorKind string)
+	// PublishDelay is keyring.Config.PublishDelay.
+	PublishDelay time.Duration
 }
 
 // Env is a Ring and the real parts under it. Its issuer URLs use "http".
@@ -66,7 +68,7 @@ func New(tb testing.TB, opt Options) *Env {
 	}
 	e := &Env{Store: db, Sealer: s, Pool: pool, cfg: keyring.Config{
 		Store: db, Sealer: s, Pool: pool, Scheme: "http", Now: opt.Now, JWKSMaxAge: opt.JWKSMaxAge,
-		OnChange: opt.OnChange,
+		OnChange: opt.OnChange, PublishDelay: opt.PublishDelay,
 	}}
 	e.Ring = e.Replica()
 	return e

@@ -158,22 +158,32 @@ func (h *Handler) client(r *http.Request, req keyring.Request, id, protocol stri
 func hasSAML(a signet.ClientAddons) bool  { return a.SAMLP != nil }
 func hasWSFed(a signet.ClientAddons) bool { return a.WSFed != nil }
 
-// currentSigner returns the signer of the tenant's current key.
+// currentSigner returns the signer of the key the tenant signs with
+// (keyring.View.Signing: the current key once every replica publishes it).
 // Returns ErrUnsupportedKey for a key that is not RSA.
 func currentSigner(req keyring.Request, alg sigAlg) (*signer, error) {
-	return newSigner(req.View.Key, req.View.Current.Certificate, alg)
+	return newSigner(req.View.Key, req.View.Signing.Certificate, alg)
 }
 
 // metadataCerts returns the certificates metadata lists: the current key's
-// and the next key's, never a previous or revoked one.
+// and the next key's, never a revoked one. During the few seconds after a
+// rotation when the tenant still signs with the previous key (see
+// keyring.Config.PublishDelay), that key comes first.
 // Returns ErrUnsupportedKey if they are not RSA keys.
 func metadataCerts(req keyring.Request) ([][]byte, error) {
 	ks := req.View.Keyset
-	cur, next := ks.Current(), ks.Next()
-	if cur.Algorithm != "RS256" || next.Algorithm != "RS256" {
-		return nil, ErrUnsupportedKey
+	keys := []signet.Key{ks.Current(), ks.Next()}
+	if s := req.View.Signing; s.KID != keys[0].KID {
+		keys = append([]signet.Key{s}, keys...)
 	}
-	return [][]byte{cur.Certificate, next.Certificate}, nil
+	certs := make([][]byte, len(keys))
+	for i, k := range keys {
+		if k.Algorithm != "RS256" {
+			return nil, ErrUnsupportedKey
+		}
+		certs[i] = k.Certificate
+	}
+	return certs, nil
 }
 
 // serveMetadata answers GET /samlp/metadata/{client}.

@@ -18,7 +18,11 @@ import (
 // reuse it: it is safe for concurrent use.
 type Signer struct {
 	jws jose.Signer
+	kid string
 }
+
+// KID returns the key ID the signer puts in every token's header.
+func (s *Signer) KID() string { return s.kid }
 
 // NewSigner returns a Signer that signs with signer under JWS algorithm alg
 // (RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512 or EdDSA)
@@ -50,7 +54,7 @@ func NewSigner(signer crypto.Signer, alg, kid string) (*Signer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("token: new %s signer: %w", alg, err)
 	}
-	return &Signer{jws: js}, nil
+	return &Signer{jws: js, kid: kid}, nil
 }
 
 // Sign marshals claims to JSON and returns them signed as a compact JWS.
