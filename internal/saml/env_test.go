@@ -84,12 +84,22 @@ type env struct {
 
 type envOptions struct {
 	alg string // tenant algorithm; "" = RS256
+	// publishDelay is keyring.Config.PublishDelay; with it the ring runs on
+	// the env's clock too, which then starts an hour in the past so that a
+	// test can age the tenant's first keys and still be on time for the SP.
+	publishDelay time.Duration
 }
 
 func newEnv(t *testing.T, opt envOptions) *env {
 	t.Helper()
-	re := ringtest.New(t, ringtest.Options{Pool: pool})
-	e := &env{t: t, store: re.Store, ring: re.Ring, clock: &clock{t: time.Now().UTC().Truncate(time.Second)}, spByApp: map[string]*crewjam.ServiceProvider{}}
+	clk := &clock{t: time.Now().UTC().Truncate(time.Second)}
+	ro := ringtest.Options{Pool: pool}
+	if opt.publishDelay > 0 {
+		clk.t = clk.t.Add(-time.Hour)
+		ro.Now, ro.PublishDelay = clk.Now, opt.publishDelay
+	}
+	re := ringtest.New(t, ro)
+	e := &env{t: t, store: re.Store, ring: re.Ring, clock: clk, spByApp: map[string]*crewjam.ServiceProvider{}}
 	auth := oidc.New(oidc.Config{Ring: re.Ring, Store: re.Store, Users: re.Store, Now: e.clock.Now})
 	h := saml.New(saml.Config{Store: re.Store, Auth: auth, LoginURL: oidc.LoginURL, Now: e.clock.Now})
 	e.srv = httptest.NewUnstartedServer(nil)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"testing"
+	"time"
 
 	"github.com/signet-auth/signet"
 	"github.com/signet-auth/signet/internal/keyring"
@@ -97,4 +98,52 @@ func (e *env) rotate(revoke bool) {
 	if _, err := e.ring.Rotate(context.Background(), "default", keyring.RotateOptions{RevokeCurrent: revoke}); err != nil {
 		e.t.Fatal(err)
 	}
+}
+
+// TestRolloverDuringPublishDelay checks the seconds after a rotation that
+// promoted a just-published key, when the tenant still signs with the
+// previous key (keyring.Config.PublishDelay): the metadata lists that key
+// first, and an SP configured from it accepts the assertion.
+func TestRolloverDuringPublishDelay(t *testing.T) {
+	const delay = 2 * time.Second
+	e := newEnv(t, envOptions{publishDelay: delay})
+	c := e.app(signet.SAMLAddon{}, false)
+	e.clock.Add(time.Hour) // the tenant's first keys are long published
+	e.rotate(false)
+	first, _ := e.ring.View("default")
+	e.rotate(false) // promotes the key the first rotation published a moment ago
+	v, _ := e.ring.View("default")
+	if v.Signing.KID != first.Current.KID || v.Current.KID == first.Current.KID {
+		t.Fatalf("signing with %s, current %s; want the previous current %s to sign", v.Signing.KID, v.Current.KID, first.Current.KID)
+	}
+
+	md, ed := e.metadata(c)
+	certs := metadataCerts(t, md)
+	want := [][]byte{v.Signing.Certificate, v.Current.Certificate, v.Keyset.Next().Certificate}
+	if len(certs) != 3 || !bytes.Equal(certs[0], want[0]) || !bytes.Equal(certs[1], want[1]) || !bytes.Equal(certs[2], want[2]) {
+		t.Fatalf("metadata lists %d certificates, want the signing, current and next ones", len(certs))
+	}
+	e.useSP(c, e.serviceProvider(c, ed))
+	b := e.browser()
+	f := postForm(t, b.follow("/samlp/"+c.ClientID))
+	if !bytes.Equal(keyInfoCert(t, f.fields.Get("SAMLResponse")), v.Signing.Certificate) {
+		t.Fatal("the assertion is not signed by the previous key during the publish delay")
+	}
+	checkResponse(t, b, f, certs, false)
+
+	// Once the current key has been published for the delay, it signs and
+	// the metadata is back to current and next; the SP from before accepts.
+	e.clock.Add(delay)
+	if err := e.ring.Refresh(context.Background(), "default"); err != nil {
+		t.Fatal(err)
+	}
+	md2, _ := e.metadata(c)
+	if after := metadataCerts(t, md2); len(after) != 2 || !bytes.Equal(after[0], v.Current.Certificate) {
+		t.Fatalf("metadata after the delay lists %d certificates, want current and next", len(after))
+	}
+	f = postForm(t, b.follow("/samlp/"+c.ClientID))
+	if !bytes.Equal(keyInfoCert(t, f.fields.Get("SAMLResponse")), v.Current.Certificate) {
+		t.Fatal("after the delay the assertion is not signed by the current key")
+	}
+	checkResponse(t, b, f, certs, false)
 }
