@@ -24,8 +24,11 @@ var certDocs = []certDoc{
 	{name: "fingerprint", contentType: "text/plain; charset=utf-8", render: func(der []byte) []byte { return []byte(keygen.Fingerprint(der)) }},
 }
 
-// certHandler serves one rendering of the tenant's current certificate. The
-// answer changes at the instant of a rotation, so caches must revalidate.
+// certHandler serves one rendering of the certificate of the key that signs
+// (keyring.View.Signing: the current key, or for the few seconds of
+// keyring.Config.PublishDelay after a rotation the previous one). Clients
+// that pin it refetch when a token's kid changes, so it switches at the
+// instant signing does; caches must revalidate.
 func (h *Handler) certHandler(c certDoc) http.HandlerFunc {
 	ct := []string{c.contentType}
 	return func(w http.ResponseWriter, r *http.Request) {
@@ -33,7 +36,7 @@ func (h *Handler) certHandler(c certDoc) http.HandlerFunc {
 		if !ok {
 			return
 		}
-		body := c.render(req.View.Current.Certificate)
+		body := c.render(req.View.Signing.Certificate)
 		hdr := w.Header()
 		hdr["Content-Type"] = ct
 		hdr["Cache-Control"] = hdrNoCache
