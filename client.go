@@ -44,6 +44,16 @@ const (
 	DefaultRefreshTokenLifetime = 2592000 // 30 days
 )
 
+// Errors for a missing client, resource server or client grant.
+var (
+	// ErrClientNotFound is returned for an unknown client.
+	ErrClientNotFound = &Error{Code: ENOTFOUND, Message: "Client not found."}
+	// ErrResourceServerNotFound is returned for an unknown resource server.
+	ErrResourceServerNotFound = &Error{Code: ENOTFOUND, Message: "Resource server not found."}
+	// ErrClientGrantNotFound is returned for an unknown client grant.
+	ErrClientGrantNotFound = &Error{Code: ENOTFOUND, Message: "Client grant not found."}
+)
+
 // Public reports whether the client has no secret to present at the token
 // endpoint and must prove itself with PKCE instead.
 func (c Client) Public() bool { return c.TokenEndpointAuthMethod == "none" }

@@ -29,3 +29,12 @@ type Event struct {
 	// Data holds further details (previous_kid, next_kid, revoked_kid, warning).
 	Data map[string]string
 }
+
+// Max returns how many events f allows at most: Limit, or 100 if Limit is
+// not positive.
+func (f EventFilter) Max() int {
+	if f.Limit <= 0 {
+		return 100
+	}
+	return f.Limit
+}

@@ -1,6 +1,7 @@
 package signet
 
 import (
+	"bytes"
 	"fmt"
 	"slices"
 	"time"
@@ -62,6 +63,16 @@ func (ks *Keyset) Validate() error {
 		return fmt.Errorf("%w: %d current and %d next keys", ErrInvalidKeyset, current, next)
 	}
 	return nil
+}
+
+// ValidateFor checks a tenant's first keyset, as Store.CreateTenant does
+// before it stores it: ks must be tenant's (or name no tenant) and valid.
+// Returns EINVALID if ks belongs to another tenant and the error of Validate.
+func (ks *Keyset) ValidateFor(tenant string) error {
+	if ks.Tenant != "" && ks.Tenant != tenant {
+		return Errorf(EINVALID, "The keyset belongs to tenant %q, not %q.", ks.Tenant, tenant)
+	}
+	return ks.Validate()
 }
 
 // Current returns the key that signs. The keyset must be valid.
@@ -214,4 +225,69 @@ func (ks *Keyset) RotateAndRevoke(now time.Time, fresh Key) (Rotation, error) {
 	}
 	r.Previous = prev
 	return r, nil
+}
+
+// KeysetChange is what Store.UpdateKeyset writes, in the transaction that
+// loaded the keyset, after its function has changed it.
+type KeysetChange struct {
+	// Keyset is the changed keyset, valid, with its Tenant as loaded and
+	// Events cleared: what UpdateKeyset returns.
+	Keyset Keyset
+	// Insert are the keys new to the keyset, in keyset order (the order in
+	// which they must be stored).
+	Insert []Key
+	// Update are the keys whose stored fields changed.
+	Update []Key
+	// Delete are the kids of the keys no longer in the keyset.
+	Delete []string
+	// Events are the events to store with the keys.
+	Events []Event
+}
+
+// ChangeKeyset calls fn with the loaded keyset ks, checks the result with
+// Validate and returns what to store: the rule of Store.UpdateKeyset. fn may
+// change ks and its keys in place; the comparison uses copies taken before.
+// Returns fn's error or Validate's as they are.
+func ChangeKeyset(ks Keyset, fn func(*Keyset) error) (KeysetChange, error) {
+	tenant, loaded := ks.Tenant, make([]Key, len(ks.Keys))
+	old := make(map[string]Key, len(ks.Keys))
+	for i, k := range ks.Keys {
+		k.Certificate = bytes.Clone(k.Certificate)
+		k.SealedPrivateKey = bytes.Clone(k.SealedPrivateKey)
+		loaded[i], old[k.KID] = k, k
+	}
+	if err := fn(&ks); err != nil {
+		return KeysetChange{}, err
+	}
+	if err := ks.Validate(); err != nil {
+		return KeysetChange{}, err
+	}
+	c := KeysetChange{Events: ks.Events}
+	keep := make(map[string]bool, len(ks.Keys))
+	for _, k := range ks.Keys {
+		keep[k.KID] = true
+		o, ok := old[k.KID]
+		switch {
+		case !ok:
+			c.Insert = append(c.Insert, k)
+		case !sameKey(o, k):
+			c.Update = append(c.Update, k)
+		}
+	}
+	for _, k := range loaded {
+		if !keep[k.KID] {
+			c.Delete = append(c.Delete, k.KID)
+		}
+	}
+	ks.Tenant, ks.Events = tenant, nil
+	c.Keyset = ks
+	return c, nil
+}
+
+// sameKey reports whether storing b in place of a would change nothing.
+func sameKey(a, b Key) bool {
+	return a.KID == b.KID && a.Algorithm == b.Algorithm && a.State == b.State &&
+		bytes.Equal(a.Certificate, b.Certificate) && bytes.Equal(a.SealedPrivateKey, b.SealedPrivateKey) &&
+		a.CreatedAt.Equal(b.CreatedAt) && a.CurrentSince.Equal(b.CurrentSince) &&
+		a.CurrentUntil.Equal(b.CurrentUntil) && a.RevokedAt.Equal(b.RevokedAt)
 }

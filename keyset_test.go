@@ -642,3 +642,94 @@ func TestErrorCodeAndMessage(t *testing.T) {
 		t.Errorf("Error() = %q, want %q", got, want)
 	}
 }
+
+func TestValidateFor(t *testing.T) {
+	ks := fixture()
+	if err := ks.ValidateFor("acme"); err != nil {
+		t.Errorf("ValidateFor(own tenant) = %v", err)
+	}
+	anon := clone(ks)
+	anon.Tenant = ""
+	if err := anon.ValidateFor("acme"); err != nil {
+		t.Errorf("ValidateFor a keyset naming no tenant = %v", err)
+	}
+	if err := ks.ValidateFor("other"); !errors.Is(err, signet.ErrInvalid) {
+		t.Errorf("ValidateFor(other tenant) = %v, want EINVALID", err)
+	}
+	bad := clone(ks)
+	bad.Keys = bad.Keys[:1]
+	if err := bad.ValidateFor("acme"); !errors.Is(err, signet.ErrInvalidKeyset) {
+		t.Errorf("ValidateFor(invalid keyset) = %v, want ErrInvalidKeyset", err)
+	}
+}
+
+func TestChangeKeyset(t *testing.T) {
+	fresh := key("fresh", "", t0)
+	t.Run("rotate and revoke", func(t *testing.T) {
+		ks := fixture()
+		c, err := signet.ChangeKeyset(ks, func(ks *signet.Keyset) error {
+			ks.Tenant = "renamed" // not kept
+			if _, err := ks.Rotate(t0, fresh); err != nil {
+				return err
+			}
+			_, err := ks.Revoke(t0, "prev-old")
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := kids(c.Insert); !slices.Equal(got, []string{"fresh"}) {
+			t.Errorf("Insert = %v", got)
+		}
+		if got := kids(c.Update); !slices.Equal(got, []string{"cur", "prev-old", "next"}) {
+			t.Errorf("Update = %v (in keyset order)", got)
+		}
+		if len(c.Delete) != 0 {
+			t.Errorf("Delete = %v", c.Delete)
+		}
+		if len(c.Events) != 2 || c.Events[0].Type != signet.EventKeyRotated || c.Events[1].Type != signet.EventKeyRevoked {
+			t.Errorf("Events = %+v", c.Events)
+		}
+		if c.Keyset.Tenant != "acme" || c.Keyset.Events != nil || len(c.Keyset.Keys) != len(fixture().Keys)+1 {
+			t.Errorf("Keyset = %s %v %d keys", c.Keyset.Tenant, c.Keyset.Events, len(c.Keyset.Keys))
+		}
+	})
+	t.Run("in-place byte changes and deletions", func(t *testing.T) {
+		c, err := signet.ChangeKeyset(fixture(), func(ks *signet.Keyset) error {
+			ks.Keys[0].SealedPrivateKey[0] ^= 1 // rewrapped in place
+			ks.Keys = slices.DeleteFunc(ks.Keys, func(k signet.Key) bool { return strings.HasPrefix(k.KID, "rev-") })
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := kids(c.Update); !slices.Equal(got, []string{"prev-mid"}) {
+			t.Errorf("Update = %v", got)
+		}
+		if !slices.Equal(c.Delete, []string{"rev-new", "rev-old"}) {
+			t.Errorf("Delete = %v (in loaded order)", c.Delete)
+		}
+		if len(c.Insert) != 0 || len(c.Events) != 0 {
+			t.Errorf("Insert = %v, Events = %v", kids(c.Insert), c.Events)
+		}
+	})
+	t.Run("no change", func(t *testing.T) {
+		c, err := signet.ChangeKeyset(fixture(), func(*signet.Keyset) error { return nil })
+		if err != nil || len(c.Insert)+len(c.Update)+len(c.Delete)+len(c.Events) != 0 {
+			t.Errorf("ChangeKeyset(no-op) = %+v, %v", c, err)
+		}
+	})
+	t.Run("errors", func(t *testing.T) {
+		boom := errors.New("boom")
+		if _, err := signet.ChangeKeyset(fixture(), func(*signet.Keyset) error { return boom }); err != boom {
+			t.Errorf("fn's error = %v, want it as it is", err)
+		}
+		_, err := signet.ChangeKeyset(fixture(), func(ks *signet.Keyset) error {
+			ks.Keys = append(ks.Keys, key("extra", signet.StateNext, t0))
+			return nil
+		})
+		if !errors.Is(err, signet.ErrInvalidKeyset) {
+			t.Errorf("invalid result = %v, want ErrInvalidKeyset", err)
+		}
+	})
+}

@@ -2,6 +2,7 @@ package signet
 
 import (
 	"regexp"
+	"strings"
 	"time"
 )
 
@@ -34,6 +35,23 @@ type Policy struct {
 	// MinNextAge is the least time a next key must have been published before a
 	// scheduled rotation promotes it.
 	MinNextAge time.Duration
+}
+
+// UpdatedEvent returns the EventTenantUpdated event, dated now, that
+// records the hosts, algorithm and policy Store.UpdateTenant stores for t.
+func (t Tenant) UpdatedEvent(now time.Time) Event {
+	return Event{
+		Tenant: t.Name,
+		Time:   now,
+		Type:   EventTenantUpdated,
+		Data: map[string]string{
+			"hosts":                 strings.Join(t.Hosts, ","),
+			"algorithm":             t.Algorithm,
+			"rotation_period":       t.Policy.RotationPeriod.String(),
+			"revoke_previous_after": t.Policy.RevokePreviousAfter.String(),
+			"min_next_age":          t.Policy.MinNextAge.String(),
+		},
+	}
 }
 
 var tenantName = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$`)

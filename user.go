@@ -88,12 +88,61 @@ type RefreshToken struct {
 	RevokedAt time.Time
 }
 
+// Expired reports whether the session has ended at now: at ExpiresAt.
+func (s LoginSession) Expired(now time.Time) bool { return !now.Before(s.ExpiresAt) }
+
+// Redeem marks the code used at now (in UTC, as stored back).
+// Returns ErrCodeReused if it was redeemed before and ErrCodeInvalid if it
+// has expired at now; the code is unchanged then.
+func (c *AuthCode) Redeem(now time.Time) error {
+	switch {
+	case !c.UsedAt.IsZero():
+		return ErrCodeReused
+	case !c.ExpiresAt.After(now):
+		return ErrCodeInvalid
+	}
+	c.UsedAt = now.UTC()
+	return nil
+}
+
+// Rotate uses the token up at now (UsedAt, in UTC) and returns next made
+// its successor: in the token's tenant and family, with the token's
+// ExpiresAt, neither used nor revoked. It is the rule of
+// UserStore.RotateRefreshToken, which stores both in one transaction.
+// Returns ErrRefreshTokenReused if the token was used before or its family
+// revoked (the caller then revokes the whole family and keeps that), and
+// ErrRefreshTokenInvalid if it has expired at now; the token is unchanged
+// then.
+func (t *RefreshToken) Rotate(now time.Time, next RefreshToken) (RefreshToken, error) {
+	switch {
+	case !t.UsedAt.IsZero() || !t.RevokedAt.IsZero():
+		return RefreshToken{}, ErrRefreshTokenReused
+	case !t.ExpiresAt.After(now):
+		return RefreshToken{}, ErrRefreshTokenInvalid
+	}
+	t.UsedAt = now.UTC()
+	next.Tenant, next.FamilyID, next.ExpiresAt = t.Tenant, t.FamilyID, t.ExpiresAt
+	next.UsedAt, next.RevokedAt = time.Time{}, time.Time{}
+	return next, nil
+}
+
 // UserFilter narrows UserStore.Users. Zero fields match everything.
 type UserFilter struct {
 	// Email matches the normalized email exactly.
 	Email string
 	// Page and PerPage paginate (0-based page); PerPage 0 means 50.
 	Page, PerPage int
+}
+
+// Limit returns the page f asks for as a row count and the number of rows
+// before it: PerPage rows (50 if PerPage is not positive) after Page pages
+// (none if Page is negative).
+func (f UserFilter) Limit() (limit, offset int) {
+	limit = f.PerPage
+	if limit <= 0 {
+		limit = 50
+	}
+	return limit, max(f.Page, 0) * limit
 }
 
 // UserStore persists users and the state of the OpenID Connect flow: login
@@ -172,6 +221,8 @@ type UserStore interface {
 var (
 	// ErrUserNotFound is returned for an unknown user.
 	ErrUserNotFound = &Error{Code: ENOTFOUND, Message: "The user does not exist."}
+	// ErrSessionNotFound is returned for an unknown or expired login session.
+	ErrSessionNotFound = &Error{Code: ENOTFOUND, Message: "Session not found."}
 	// ErrUserExists is returned when the email is taken in the tenant.
 	ErrUserExists = &Error{Code: ECONFLICT, Message: "The user already exists."}
 	// ErrCodeInvalid is returned for an unknown or expired authorization code.

@@ -10,9 +10,6 @@ import (
 	"github.com/signet-auth/signet"
 )
 
-// errClientNotFound is the error for a missing client.
-func errClientNotFound() error { return signet.Errorf(signet.ENOTFOUND, "Client not found.") }
-
 // CreateClient stores a new client as given (the caller sets its timestamps).
 // Returns ErrConflict if the tenant already has a client with its id, and
 // ErrTenantNotFound if the tenant does not exist.
@@ -70,7 +67,7 @@ func (db *DB) UpdateClient(ctx context.Context, tenant, clientID string, fn func
 	c, err := update(ctx, db, "update client "+clientID,
 		func(tx pgx.Tx) (signet.Client, error) {
 			cs, err := queryClients(ctx, tx, `WHERE tenant = $1 AND client_id = $2 FOR UPDATE`, tenant, clientID)
-			return one(cs, err, errClientNotFound())
+			return one(cs, err, signet.ErrClientNotFound)
 		},
 		fn,
 		func(tx pgx.Tx, c *signet.Client) error {
@@ -94,7 +91,7 @@ func (db *DB) UpdateClient(ctx context.Context, tenant, clientID string, fn func
 // Returns an error matching ErrNotFound if the tenant has no such client.
 func (db *DB) DeleteClient(ctx context.Context, tenant, clientID string) error {
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
-		if err := deleteOne(ctx, tx, errClientNotFound(),
+		if err := deleteOne(ctx, tx, signet.ErrClientNotFound,
 			`DELETE FROM clients WHERE tenant = $1 AND client_id = $2`, tenant, clientID); err != nil {
 			return err
 		}
@@ -128,7 +125,7 @@ func clientColumns(c signet.Client) ([]any, error) {
 
 func getClient(ctx context.Context, q querier, tenant, clientID string) (signet.Client, error) {
 	cs, err := queryClients(ctx, q, `WHERE tenant = $1 AND client_id = $2`, tenant, clientID)
-	return one(cs, err, errClientNotFound())
+	return one(cs, err, signet.ErrClientNotFound)
 }
 
 // queryClients returns the clients that rest selects: the query's text after

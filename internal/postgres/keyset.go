@@ -1,7 +1,6 @@
 package postgres
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -49,48 +48,32 @@ func (db *DB) UpdateKeyset(ctx context.Context, tenant string, fn func(*signet.K
 		if err := lockTenant(ctx, tx, tenant); err != nil {
 			return err
 		}
-		var err error
-		ks, err = loadKeyset(ctx, tx, tenant)
+		loaded, err := loadKeyset(ctx, tx, tenant)
 		if err != nil {
 			return err
 		}
-		old := make(map[string]signet.Key, len(ks.Keys))
-		for _, k := range ks.Keys {
-			k.Certificate = bytes.Clone(k.Certificate)
-			k.SealedPrivateKey = bytes.Clone(k.SealedPrivateKey)
-			old[k.KID] = k
-		}
-		if err := fn(&ks); err != nil {
+		c, err := signet.ChangeKeyset(loaded, fn)
+		if err != nil {
 			userErr = err
 			return err
 		}
-		if err := ks.Validate(); err != nil {
-			userErr = err
-			return err
-		}
-		keep := make(map[string]bool, len(ks.Keys))
-		for _, k := range ks.Keys {
-			keep[k.KID] = true
-			o, ok := old[k.KID]
-			switch {
-			case !ok:
-				err = insertKey(ctx, tx, tenant, k)
-			case !sameKey(o, k):
-				err = updateKey(ctx, tx, tenant, k)
-			}
-			if err != nil {
+		ks = c.Keyset
+		for _, k := range c.Insert {
+			if err := insertKey(ctx, tx, tenant, k); err != nil {
 				return err
 			}
 		}
-		for kid := range old {
-			if keep[kid] {
-				continue
+		for _, k := range c.Update {
+			if err := updateKey(ctx, tx, tenant, k); err != nil {
+				return err
 			}
+		}
+		for _, kid := range c.Delete {
 			if _, err := tx.Exec(ctx, `DELETE FROM signing_keys WHERE tenant = $1 AND kid = $2`, tenant, kid); err != nil {
 				return err
 			}
 		}
-		if err := insertEvents(ctx, tx, tenant, ks.Events); err != nil {
+		if err := insertEvents(ctx, tx, tenant, c.Events); err != nil {
 			return err
 		}
 		return db.notify(ctx, tx, tenant)
@@ -101,7 +84,6 @@ func (db *DB) UpdateKeyset(ctx context.Context, tenant string, fn func(*signet.K
 	if err != nil {
 		return signet.Keyset{}, fmt.Errorf("update keyset %s: %w", tenant, err)
 	}
-	ks.Tenant, ks.Events = tenant, nil
 	for i := range ks.Keys {
 		k := &ks.Keys[i]
 		k.CreatedAt, k.CurrentSince, k.CurrentUntil, k.RevokedAt = utc(k.CreatedAt), utc(k.CurrentSince), utc(k.CurrentUntil), utc(k.RevokedAt)
@@ -145,14 +127,6 @@ func loadKeyset(ctx context.Context, q querier, tenant string) (signet.Keyset, e
 		}
 	}
 	return ks, nil
-}
-
-// sameKey reports whether storing b in place of a would change nothing.
-func sameKey(a, b signet.Key) bool {
-	return a.KID == b.KID && a.Algorithm == b.Algorithm && a.State == b.State &&
-		bytes.Equal(a.Certificate, b.Certificate) && bytes.Equal(a.SealedPrivateKey, b.SealedPrivateKey) &&
-		a.CreatedAt.Equal(b.CreatedAt) && a.CurrentSince.Equal(b.CurrentSince) &&
-		a.CurrentUntil.Equal(b.CurrentUntil) && a.RevokedAt.Equal(b.RevokedAt)
 }
 
 func insertKey(ctx context.Context, tx pgx.Tx, tenant string, k signet.Key) error {
@@ -210,10 +184,6 @@ func insertEvents(ctx context.Context, tx pgx.Tx, tenant string, evs []signet.Ev
 // (at most f.Limit events, 100 if f.Limit is not positive). An unknown
 // tenant has no events.
 func (db *DB) Events(ctx context.Context, tenant string, f signet.EventFilter) ([]signet.Event, error) {
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 100
-	}
 	// Each filter is its own condition rather than "$2 = '' OR …", so a
 	// lookup by idempotency key uses its unique index.
 	where, args := "tenant = $1", []any{tenant}
@@ -225,7 +195,7 @@ func (db *DB) Events(ctx context.Context, tenant string, f signet.EventFilter) (
 		args = append(args, f.Type)
 		where += " AND type = $" + strconv.Itoa(len(args))
 	}
-	args = append(args, limit)
+	args = append(args, f.Max())
 	evs, err := queryAll(ctx, db.pool, `SELECT seq, time, type, actor, kid, idempotency_key, data
 		FROM events WHERE `+where+` ORDER BY seq DESC LIMIT $`+strconv.Itoa(len(args)), args,
 		func(rows pgx.Rows) (signet.Event, error) {

@@ -10,11 +10,6 @@ import (
 	"github.com/signet-auth/signet"
 )
 
-// errResourceServerNotFound is the error for a missing resource server.
-func errResourceServerNotFound() error {
-	return signet.Errorf(signet.ENOTFOUND, "Resource server not found.")
-}
-
 // CreateResourceServer stores a new resource server as given (the caller
 // sets its timestamps).
 // Returns ErrConflict if the tenant already has a resource server with its id
@@ -147,7 +142,7 @@ func (db *DB) DeleteResourceServer(ctx context.Context, tenant, id string) error
 		err := tx.QueryRow(ctx, `DELETE FROM resource_servers WHERE tenant = $1 AND id = $2 RETURNING identifier`,
 			tenant, id).Scan(&identifier)
 		if missing(err) {
-			return errResourceServerNotFound()
+			return signet.ErrResourceServerNotFound
 		} else if err != nil {
 			return err
 		}
@@ -162,7 +157,7 @@ func (db *DB) DeleteResourceServer(ctx context.Context, tenant, id string) error
 
 func getResourceServer(ctx context.Context, q querier, where string, args ...any) (signet.ResourceServer, error) {
 	rss, err := queryResourceServers(ctx, q, where, args...)
-	return one(rss, err, errResourceServerNotFound())
+	return one(rss, err, signet.ErrResourceServerNotFound)
 }
 
 // queryResourceServers returns the resource servers that rest selects: the

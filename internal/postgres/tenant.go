@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -17,11 +16,7 @@ import (
 // ks belongs to another tenant, and ErrConflict if the name or one of the
 // hosts is taken.
 func (db *DB) CreateTenant(ctx context.Context, t signet.Tenant, ks signet.Keyset) error {
-	if ks.Tenant != "" && ks.Tenant != t.Name {
-		return fmt.Errorf("create tenant %s: %w", t.Name,
-			signet.Errorf(signet.EINVALID, "The keyset belongs to tenant %q, not %q.", ks.Tenant, t.Name))
-	}
-	if err := ks.Validate(); err != nil {
+	if err := ks.ValidateFor(t.Name); err != nil {
 		return fmt.Errorf("create tenant %s: %w", t.Name, err)
 	}
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
@@ -132,17 +127,7 @@ func (db *DB) UpdateTenant(ctx context.Context, name string, fn func(*signet.Ten
 			if err := insertHosts(ctx, tx, name, t.Hosts); err != nil {
 				return err
 			}
-			if err := insertEvents(ctx, tx, name, []signet.Event{{
-				Time: db.Now(),
-				Type: signet.EventTenantUpdated,
-				Data: map[string]string{
-					"hosts":                 strings.Join(t.Hosts, ","),
-					"algorithm":             t.Algorithm,
-					"rotation_period":       t.Policy.RotationPeriod.String(),
-					"revoke_previous_after": t.Policy.RevokePreviousAfter.String(),
-					"min_next_age":          t.Policy.MinNextAge.String(),
-				},
-			}}); err != nil {
+			if err := insertEvents(ctx, tx, name, []signet.Event{t.UpdatedEvent(db.Now())}); err != nil {
 				return err
 			}
 			return db.notify(ctx, tx, name)

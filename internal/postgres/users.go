@@ -82,10 +82,7 @@ func (db *DB) Users(ctx context.Context, tenant string, f signet.UserFilter) ([]
 		where += ` AND email = $2`
 		args = append(args, f.Email)
 	}
-	per := f.PerPage
-	if per <= 0 {
-		per = 50
-	}
+	limit, offset := f.Limit()
 	var (
 		us    []signet.User
 		total int
@@ -97,7 +94,7 @@ func (db *DB) Users(ctx context.Context, tenant string, f signet.UserFilter) ([]
 		n := len(args)
 		var err error
 		us, err = queryUsers(ctx, tx, fmt.Sprintf(`%s ORDER BY seq LIMIT $%d OFFSET $%d`, where, n+1, n+2),
-			append(args, per, max(f.Page, 0)*per)...)
+			append(args, limit, offset)...)
 		return err
 	})
 	switch {
@@ -234,14 +231,17 @@ func (db *DB) Session(ctx context.Context, tenant string, idHash []byte, now tim
 	s := signet.LoginSession{Tenant: tenant, IDHash: idHash}
 	var auth, exp *int64
 	err := db.pool.QueryRow(ctx, `SELECT user_id, auth_time, expires_at FROM login_sessions
-		WHERE tenant = $1 AND id_hash = $2 AND expires_at > $3`, tenant, idHash, now.UnixNano()).Scan(&s.UserID, &auth, &exp)
+		WHERE tenant = $1 AND id_hash = $2`, tenant, idHash).Scan(&s.UserID, &auth, &exp)
 	switch {
 	case missing(err):
-		return signet.LoginSession{}, signet.Errorf(signet.ENOTFOUND, "Session not found.")
+		return signet.LoginSession{}, signet.ErrSessionNotFound
 	case err != nil:
 		return signet.LoginSession{}, fmt.Errorf("session: %w", err)
 	}
 	s.AuthTime, s.ExpiresAt = decodeTime(auth), decodeTime(exp)
+	if s.Expired(now) {
+		return signet.LoginSession{}, signet.ErrSessionNotFound
+	}
 	return s, nil
 }
 
@@ -336,15 +336,11 @@ func (db *DB) RedeemAuthCode(ctx context.Context, tenant string, codeHash []byte
 		if err := json.Unmarshal([]byte(scope), &c.Scope); err != nil {
 			return fmt.Errorf("scope: %w", err)
 		}
-		if !c.UsedAt.IsZero() {
-			return signet.ErrCodeReused
+		if err := c.Redeem(now); err != nil {
+			return err
 		}
-		if !c.ExpiresAt.After(now) {
-			return signet.ErrCodeInvalid
-		}
-		c.UsedAt = now.UTC()
 		_, err = tx.Exec(ctx, `UPDATE auth_codes SET used_at = $3 WHERE tenant = $1 AND code_hash = $2`,
-			tenant, codeHash, now.UnixNano())
+			tenant, codeHash, c.UsedAt.UnixNano())
 		return err
 	})
 	switch {
@@ -444,19 +440,17 @@ func (db *DB) RotateRefreshToken(ctx context.Context, tenant string, oldHash []b
 		if err != nil {
 			return err
 		}
-		if !old.UsedAt.IsZero() || !old.RevokedAt.IsZero() {
+		next, err = old.Rotate(now, next)
+		if errors.Is(err, signet.ErrRefreshTokenReused) {
 			reused = true
 			return revokeFamily(ctx, tx, tenant, old.FamilyID, now)
-		}
-		if !old.ExpiresAt.After(now) {
-			return signet.ErrRefreshTokenInvalid
-		}
-		if _, err := tx.Exec(ctx, `UPDATE refresh_tokens SET used_at = $3 WHERE tenant = $1 AND token_hash = $2`,
-			tenant, oldHash, now.UnixNano()); err != nil {
+		} else if err != nil {
 			return err
 		}
-		next.Tenant, next.FamilyID, next.ExpiresAt = tenant, old.FamilyID, old.ExpiresAt
-		next.UsedAt, next.RevokedAt = time.Time{}, time.Time{}
+		if _, err := tx.Exec(ctx, `UPDATE refresh_tokens SET used_at = $3 WHERE tenant = $1 AND token_hash = $2`,
+			tenant, oldHash, old.UsedAt.UnixNano()); err != nil {
+			return err
+		}
 		return insertRefresh(ctx, tx, next)
 	})
 	switch {

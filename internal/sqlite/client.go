@@ -10,9 +10,6 @@ import (
 	"github.com/signet-auth/signet"
 )
 
-// errClientNotFound is the error for a missing client.
-func errClientNotFound() error { return signet.Errorf(signet.ENOTFOUND, "Client not found.") }
-
 // CreateClient stores a new client as given (the caller sets its timestamps).
 // Returns ErrConflict if the tenant already has a client with its id, and
 // ErrTenantNotFound if the tenant does not exist.
@@ -88,7 +85,7 @@ func (db *DB) UpdateClient(ctx context.Context, tenant, clientID string, fn func
 // Returns an error matching ErrNotFound if the tenant has no such client.
 func (db *DB) DeleteClient(ctx context.Context, tenant, clientID string) error {
 	err := db.inWrite(ctx, func(tx *sql.Tx) error {
-		if err := deleteOne(ctx, tx, errClientNotFound(),
+		if err := deleteOne(ctx, tx, signet.ErrClientNotFound,
 			`DELETE FROM clients WHERE tenant = ? AND client_id = ?`, tenant, clientID); err != nil {
 			return err
 		}
@@ -103,7 +100,7 @@ func (db *DB) DeleteClient(ctx context.Context, tenant, clientID string) error {
 
 func getClient(ctx context.Context, q querier, tenant, clientID string) (signet.Client, error) {
 	cs, err := queryClients(ctx, q, `WHERE tenant = ? AND client_id = ?`, tenant, clientID)
-	return one(cs, err, errClientNotFound())
+	return one(cs, err, signet.ErrClientNotFound)
 }
 
 func queryClients(ctx context.Context, q querier, where string, args ...any) ([]signet.Client, error) {

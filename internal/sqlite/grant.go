@@ -10,11 +10,6 @@ import (
 	"github.com/signet-auth/signet"
 )
 
-// errClientGrantNotFound is the error for a missing client grant.
-func errClientGrantNotFound() error {
-	return signet.Errorf(signet.ENOTFOUND, "Client grant not found.")
-}
-
 // CreateClientGrant stores a new grant as given (the caller sets its
 // timestamps). It does not check that the client or the audience exist.
 // Returns ErrConflict if the tenant already has a grant with its id or for
@@ -114,7 +109,7 @@ func (db *DB) UpdateClientGrant(ctx context.Context, tenant, id string, fn func(
 // Returns an error matching ErrNotFound if the tenant has no such grant.
 func (db *DB) DeleteClientGrant(ctx context.Context, tenant, id string) error {
 	err := db.inWrite(ctx, func(tx *sql.Tx) error {
-		return deleteOne(ctx, tx, errClientGrantNotFound(),
+		return deleteOne(ctx, tx, signet.ErrClientGrantNotFound,
 			`DELETE FROM client_grants WHERE tenant = ? AND id = ?`, tenant, id)
 	})
 	if err != nil {
@@ -125,7 +120,7 @@ func (db *DB) DeleteClientGrant(ctx context.Context, tenant, id string) error {
 
 func getClientGrant(ctx context.Context, q querier, tenant, id string) (signet.ClientGrant, error) {
 	gs, err := queryClientGrants(ctx, q, `WHERE tenant = ? AND id = ?`, tenant, id)
-	return one(gs, err, errClientGrantNotFound())
+	return one(gs, err, signet.ErrClientGrantNotFound)
 }
 
 func queryClientGrants(ctx context.Context, q querier, where string, args ...any) ([]signet.ClientGrant, error) {

@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -41,48 +40,32 @@ func (db *DB) UpdateKeyset(ctx context.Context, tenant string, fn func(*signet.K
 		userErr error // from fn or Validate, returned unwrapped
 	)
 	err := db.inWrite(ctx, func(tx *sql.Tx) error {
-		var err error
-		ks, err = loadKeyset(ctx, tx, tenant)
+		loaded, err := loadKeyset(ctx, tx, tenant)
 		if err != nil {
 			return err
 		}
-		old := make(map[string]signet.Key, len(ks.Keys))
-		for _, k := range ks.Keys {
-			k.Certificate = bytes.Clone(k.Certificate)
-			k.SealedPrivateKey = bytes.Clone(k.SealedPrivateKey)
-			old[k.KID] = k
-		}
-		if err := fn(&ks); err != nil {
+		c, err := signet.ChangeKeyset(loaded, fn)
+		if err != nil {
 			userErr = err
 			return err
 		}
-		if err := ks.Validate(); err != nil {
-			userErr = err
-			return err
-		}
-		keep := make(map[string]bool, len(ks.Keys))
-		for _, k := range ks.Keys {
-			keep[k.KID] = true
-			o, ok := old[k.KID]
-			switch {
-			case !ok:
-				err = insertKey(ctx, tx, tenant, k)
-			case !sameKey(o, k):
-				err = updateKey(ctx, tx, tenant, k)
-			}
-			if err != nil {
+		ks = c.Keyset
+		for _, k := range c.Insert {
+			if err := insertKey(ctx, tx, tenant, k); err != nil {
 				return err
 			}
 		}
-		for kid := range old {
-			if keep[kid] {
-				continue
+		for _, k := range c.Update {
+			if err := updateKey(ctx, tx, tenant, k); err != nil {
+				return err
 			}
+		}
+		for _, kid := range c.Delete {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM signing_keys WHERE tenant = ? AND kid = ?`, tenant, kid); err != nil {
 				return err
 			}
 		}
-		return insertEvents(ctx, tx, tenant, ks.Events)
+		return insertEvents(ctx, tx, tenant, c.Events)
 	})
 	if userErr != nil {
 		return signet.Keyset{}, userErr
@@ -91,7 +74,6 @@ func (db *DB) UpdateKeyset(ctx context.Context, tenant string, fn func(*signet.K
 		return signet.Keyset{}, fmt.Errorf("update keyset %s: %w", tenant, err)
 	}
 	db.hub.publish(tenant)
-	ks.Tenant, ks.Events = tenant, nil
 	for i := range ks.Keys {
 		k := &ks.Keys[i]
 		k.CreatedAt, k.CurrentSince, k.CurrentUntil, k.RevokedAt = utc(k.CreatedAt), utc(k.CurrentSince), utc(k.CurrentUntil), utc(k.RevokedAt)
@@ -131,14 +113,6 @@ func loadKeyset(ctx context.Context, q querier, tenant string) (signet.Keyset, e
 		ks.Keys = append(ks.Keys, k)
 	}
 	return ks, errors.Join(rows.Err(), rows.Close())
-}
-
-// sameKey reports whether storing b in place of a would change nothing.
-func sameKey(a, b signet.Key) bool {
-	return a.KID == b.KID && a.Algorithm == b.Algorithm && a.State == b.State &&
-		bytes.Equal(a.Certificate, b.Certificate) && bytes.Equal(a.SealedPrivateKey, b.SealedPrivateKey) &&
-		a.CreatedAt.Equal(b.CreatedAt) && a.CurrentSince.Equal(b.CurrentSince) &&
-		a.CurrentUntil.Equal(b.CurrentUntil) && a.RevokedAt.Equal(b.RevokedAt)
 }
 
 func insertKey(ctx context.Context, tx *sql.Tx, tenant string, k signet.Key) error {
@@ -196,10 +170,6 @@ func insertEvents(ctx context.Context, tx *sql.Tx, tenant string, evs []signet.E
 // (at most f.Limit events, 100 if f.Limit is not positive). An unknown
 // tenant has no events.
 func (db *DB) Events(ctx context.Context, tenant string, f signet.EventFilter) ([]signet.Event, error) {
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 100
-	}
 	// Each filter is its own condition rather than "?2 = '' OR …", so a
 	// lookup by idempotency key uses its unique index instead of scanning.
 	where := "tenant = ?1"
@@ -210,7 +180,7 @@ func (db *DB) Events(ctx context.Context, tenant string, f signet.EventFilter) (
 		where += " AND type = ?3"
 	}
 	rows, err := db.cached.QueryContext(ctx, `SELECT seq, time, type, actor, kid, idempotency_key, data
-		FROM events WHERE `+where+` ORDER BY seq DESC LIMIT ?4`, tenant, f.IdempotencyKey, f.Type, limit)
+		FROM events WHERE `+where+` ORDER BY seq DESC LIMIT ?4`, tenant, f.IdempotencyKey, f.Type, f.Max())
 	if err != nil {
 		return nil, fmt.Errorf("events %s: %w", tenant, err)
 	}

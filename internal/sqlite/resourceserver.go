@@ -10,11 +10,6 @@ import (
 	"github.com/signet-auth/signet"
 )
 
-// errResourceServerNotFound is the error for a missing resource server.
-func errResourceServerNotFound() error {
-	return signet.Errorf(signet.ENOTFOUND, "Resource server not found.")
-}
-
 // CreateResourceServer stores a new resource server as given (the caller
 // sets its timestamps).
 // Returns ErrConflict if the tenant already has a resource server with its id
@@ -162,7 +157,7 @@ func (db *DB) DeleteResourceServer(ctx context.Context, tenant, id string) error
 
 func getResourceServer(ctx context.Context, q querier, where string, args ...any) (signet.ResourceServer, error) {
 	rss, err := queryResourceServers(ctx, q, where, args...)
-	return one(rss, err, errResourceServerNotFound())
+	return one(rss, err, signet.ErrResourceServerNotFound)
 }
 
 func queryResourceServers(ctx context.Context, q querier, where string, args ...any) ([]signet.ResourceServer, error) {

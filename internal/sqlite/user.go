@@ -82,10 +82,7 @@ func (db *DB) Users(ctx context.Context, tenant string, f signet.UserFilter) ([]
 		where += ` AND email = ?`
 		args = append(args, f.Email)
 	}
-	per := f.PerPage
-	if per <= 0 {
-		per = 50
-	}
+	limit, offset := f.Limit()
 	var (
 		us    []signet.User
 		total int
@@ -95,7 +92,7 @@ func (db *DB) Users(ctx context.Context, tenant string, f signet.UserFilter) ([]
 			return err
 		}
 		var err error
-		us, err = queryUsers(ctx, tx, where+` ORDER BY seq LIMIT ? OFFSET ?`, append(args, per, max(f.Page, 0)*per)...)
+		us, err = queryUsers(ctx, tx, where+` ORDER BY seq LIMIT ? OFFSET ?`, append(args, limit, offset)...)
 		return err
 	})
 	if err != nil {
@@ -249,14 +246,17 @@ func (db *DB) Session(ctx context.Context, tenant string, idHash []byte, now tim
 	s := signet.LoginSession{Tenant: tenant, IDHash: idHash}
 	var auth, exp sql.NullInt64
 	err := db.cached.QueryRowContext(ctx, `SELECT user_id, auth_time, expires_at FROM login_sessions
-		WHERE tenant = ? AND id_hash = ? AND expires_at > ?`, tenant, idHash, now.UnixNano()).Scan(&s.UserID, &auth, &exp)
+		WHERE tenant = ? AND id_hash = ?`, tenant, idHash).Scan(&s.UserID, &auth, &exp)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		return signet.LoginSession{}, signet.Errorf(signet.ENOTFOUND, "Session not found.")
+		return signet.LoginSession{}, signet.ErrSessionNotFound
 	case err != nil:
 		return signet.LoginSession{}, fmt.Errorf("session: %w", err)
 	}
 	s.AuthTime, s.ExpiresAt = decodeTime(auth), decodeTime(exp)
+	if s.Expired(now) {
+		return signet.LoginSession{}, signet.ErrSessionNotFound
+	}
 	return s, nil
 }
 
@@ -332,15 +332,11 @@ func (db *DB) RedeemAuthCode(ctx context.Context, tenant string, codeHash []byte
 		if err := json.Unmarshal([]byte(scope), &c.Scope); err != nil {
 			return fmt.Errorf("scope: %w", err)
 		}
-		if !c.UsedAt.IsZero() {
-			return signet.ErrCodeReused
+		if err := c.Redeem(now); err != nil {
+			return err
 		}
-		if !c.ExpiresAt.After(now) {
-			return signet.ErrCodeInvalid
-		}
-		c.UsedAt = now.UTC()
 		_, err = tx.ExecContext(ctx, `UPDATE auth_codes SET used_at = ? WHERE tenant = ? AND code_hash = ?`,
-			now.UnixNano(), tenant, codeHash)
+			c.UsedAt.UnixNano(), tenant, codeHash)
 		return err
 	})
 	switch {
@@ -435,19 +431,17 @@ func (db *DB) RotateRefreshToken(ctx context.Context, tenant string, oldHash []b
 		if err != nil {
 			return err
 		}
-		if !old.UsedAt.IsZero() || !old.RevokedAt.IsZero() {
+		next, err = old.Rotate(now, next)
+		if errors.Is(err, signet.ErrRefreshTokenReused) {
 			reused = true
 			return revokeFamily(ctx, tx, tenant, old.FamilyID, now)
-		}
-		if !old.ExpiresAt.After(now) {
-			return signet.ErrRefreshTokenInvalid
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE refresh_tokens SET used_at = ? WHERE tenant = ? AND token_hash = ?`,
-			now.UnixNano(), tenant, oldHash); err != nil {
+		} else if err != nil {
 			return err
 		}
-		next.Tenant, next.FamilyID, next.ExpiresAt = tenant, old.FamilyID, old.ExpiresAt
-		next.UsedAt, next.RevokedAt = time.Time{}, time.Time{}
+		if _, err := tx.ExecContext(ctx, `UPDATE refresh_tokens SET used_at = ? WHERE tenant = ? AND token_hash = ?`,
+			old.UsedAt.UnixNano(), tenant, oldHash); err != nil {
+			return err
+		}
 		return insertRefresh(ctx, tx, next)
 	})
 	switch {
