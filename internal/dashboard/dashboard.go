@@ -16,6 +16,7 @@ import (
 
 	"github.com/signet-auth/signet"
 	"github.com/signet-auth/signet/internal/keyring"
+	"github.com/signet-auth/signet/internal/throttle"
 )
 
 // Prefix is the path under which the dashboard is served.
@@ -47,6 +48,9 @@ type Config struct {
 	// MaxAge ends a session this long after sign-in whatever its use;
 	// 0 means DefaultMaxAge.
 	MaxAge time.Duration
+	// Limits slow down password guessing per e-mail address and per client
+	// IP; zero fields take throttle.DefaultLimits'.
+	Limits throttle.Limits
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Logger receives internal errors and sign-in events; nil discards them.
@@ -60,13 +64,10 @@ type Handler struct {
 	pages map[string]*template.Template
 	// hashing bounds concurrent password checks: each Argon2id run takes
 	// 64 MiB, so a burst of sign-in attempts must queue, not exhaust memory.
-	hashing chan struct{}
-	// failures throttles password guessing per e-mail address.
-	failures throttle
+	hashing *throttle.Gate
+	// failures throttles password guessing per e-mail address and per IP.
+	failures *throttle.Guard
 }
-
-// maxConcurrentHashes is how many password checks run at once.
-const maxConcurrentHashes = 4
 
 //go:embed templates/*.html
 var templateFS embed.FS
@@ -89,7 +90,8 @@ func New(cfg Config) *Handler {
 	if cfg.MaxAge <= 0 {
 		cfg.MaxAge = DefaultMaxAge
 	}
-	h := &Handler{cfg: cfg, mux: http.NewServeMux(), pages: parsePages(), hashing: make(chan struct{}, maxConcurrentHashes)}
+	h := &Handler{cfg: cfg, mux: http.NewServeMux(), pages: parsePages(),
+		hashing: throttle.NewGate(throttle.DefaultHashes), failures: throttle.New(cfg.Limits, cfg.Now)}
 	h.routes()
 	return h
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/signet-auth/signet"
 	"github.com/signet-auth/signet/internal/dashboard"
 	"github.com/signet-auth/signet/internal/secret"
+	"github.com/signet-auth/signet/internal/throttle"
 )
 
 // unchanged fails the test if tenant's keys or audit log differ from before.
@@ -687,4 +688,29 @@ func TestSignInThrottled(t *testing.T) {
 	e.clock.Add(time.Minute)
 	b = e.browser()
 	b.signIn("alice@example.com", alicePassword)
+}
+
+// TestSignInThrottledPerIP checks the per-IP limit: failures on many
+// addresses from one IP refuse every sign-in from it, the right password
+// included, until an attempt refills.
+func TestSignInThrottledPerIP(t *testing.T) {
+	e := newEnv(t, func(c *dashboard.Config) {
+		c.Limits = throttle.Limits{IPBurst: 3, IPEvery: 10 * time.Second}
+	})
+	b := e.browser()
+	try := func(email, pw string) response {
+		t.Helper()
+		return b.post("/dashboard/signin", url.Values{"email": {email}, "password": {pw}, "csrf": {b.csrf("/dashboard/signin")}})
+	}
+	for _, email := range []string{"alice@example.com", "bob@example.com", "nobody@example.com"} {
+		if r := try(email, "guess"); r.status != http.StatusUnauthorized {
+			t.Fatalf("failed sign-in as %s = %d, want 401", email, r.status)
+		}
+	}
+	r := try("bob@example.com", "bob's password")
+	if r.status != http.StatusTooManyRequests || r.header.Get("Retry-After") != "10" || !strings.Contains(r.body, "Try again in 10 seconds.") {
+		t.Fatalf("sign-in from a throttled IP = %d Retry-After %q:\n%s", r.status, r.header.Get("Retry-After"), r.body)
+	}
+	e.clock.Add(10 * time.Second)
+	b.signIn("bob@example.com", "bob's password")
 }

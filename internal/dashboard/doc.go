@@ -21,4 +21,9 @@
 // double-submit cookie. Cookies are HttpOnly, SameSite=Lax, and Secure when
 // the public URL is https. A session ends after IdleTimeout without use,
 // after MaxAge in any case, or when its administrator signs out.
+//
+// Failed sign-ins are throttled per e-mail address (known or not) and per
+// client IP, in memory per replica (Config.Limits, package throttle): past
+// the limit the form answers 429 with Retry-After without checking the
+// password. At most throttle.DefaultHashes password checks run at once.
 package dashboard

@@ -18,6 +18,7 @@ import (
 	"github.com/signet-auth/signet"
 	"github.com/signet-auth/signet/internal/password"
 	"github.com/signet-auth/signet/internal/secret"
+	"github.com/signet-auth/signet/internal/throttle"
 )
 
 // Cookie names. The session cookie is scoped to the dashboard's paths.
@@ -281,11 +282,14 @@ func (h *Handler) signIn(w http.ResponseWriter, r *http.Request) {
 		h.renderSignIn(w, http.StatusForbidden, d)
 		return
 	}
-	key := strings.ToLower(d.Email)
-	if wait := h.failures.wait(key, h.cfg.Now()); wait > 0 {
-		h.cfg.Logger.Warn("dashboard: sign-in throttled", "email", d.Email)
-		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Round(time.Second)/time.Second)+1))
-		d.Error = "Too many failed sign-ins for this address. Try again in " + humanDuration(wait.Round(time.Second)+time.Second) + "."
+	// Unknown addresses are throttled alike, so the answers tell nothing
+	// about which exist.
+	key, ip := strings.ToLower(d.Email), throttle.IP(r)
+	if wait := h.failures.Wait(key, ip); wait > 0 {
+		h.cfg.Logger.Warn("dashboard: sign-in throttled", "email", d.Email, "ip", ip)
+		secs := throttle.RetryAfter(wait)
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		d.Error = "Too many failed sign-ins. Try again in " + humanDuration(time.Duration(secs)*time.Second) + "."
 		h.renderSignIn(w, http.StatusTooManyRequests, d)
 		return
 	}
@@ -295,13 +299,13 @@ func (h *Handler) signIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !ok {
-		h.failures.fail(key, h.cfg.Now())
-		h.cfg.Logger.Info("dashboard: sign-in failed", "email", d.Email)
+		h.failures.Fail(key, ip)
+		h.cfg.Logger.Info("dashboard: sign-in failed", "email", d.Email, "ip", ip)
 		d.Error = errBadCredentials
 		h.renderSignIn(w, http.StatusUnauthorized, d)
 		return
 	}
-	h.failures.reset(key)
+	h.failures.Succeed(key)
 	if err := h.startSession(w, r, a); err != nil {
 		h.internalError(w, r, view{}, err)
 		return
@@ -319,12 +323,10 @@ func (h *Handler) signIn(w http.ResponseWriter, r *http.Request) {
 // same time as a wrong password. On success it records the sign-in and
 // upgrades the hash if its parameters are weaker than today's.
 func (h *Handler) authenticate(ctx context.Context, email, pw string) (signet.Admin, bool, error) {
-	select {
-	case h.hashing <- struct{}{}:
-		defer func() { <-h.hashing }()
-	case <-ctx.Done():
-		return signet.Admin{}, false, ctx.Err()
+	if err := h.hashing.Enter(ctx); err != nil {
+		return signet.Admin{}, false, err
 	}
+	defer h.hashing.Leave()
 	norm, err := signet.NormalizeEmail(email)
 	if err != nil || pw == "" {
 		password.Burn(pw)

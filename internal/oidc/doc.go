@@ -36,9 +36,11 @@
 // when the issuer is https, and a session lasts at most
 // Config.SessionLifetime from sign-in.
 //
-// The rate limits of the login form (Limits) are kept in memory per
-// replica: with N replicas an attacker gets at most N times the attempts.
-// The client IP is the TCP peer address; X-Forwarded-For is not trusted.
+// The login form's rate limits (Limits, package throttle) are kept in
+// memory per replica: with N replicas an attacker gets at most N times the
+// attempts. The client IP is the TCP peer address (an IPv6 address counts
+// by its /64); X-Forwarded-For is not trusted. At most
+// throttle.DefaultHashes password checks run at once; more sign-ins queue.
 //
 // # API for other protocol handlers
 //

@@ -8,8 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
-	"math"
-	"net"
 	"net/http"
 	"strconv"
 
@@ -17,6 +15,7 @@ import (
 	"github.com/signet-auth/signet/internal/keyring"
 	"github.com/signet-auth/signet/internal/password"
 	"github.com/signet-auth/signet/internal/secret"
+	"github.com/signet-auth/signet/internal/throttle"
 )
 
 //go:embed templates/*.html
@@ -154,17 +153,16 @@ func (h *Handler) serveLogin(w http.ResponseWriter, r *http.Request) {
 		h.loginForm(w, r, req, http.StatusBadRequest, returnTo, email, msgMissing)
 		return
 	}
-	ip := clientIP(r)
+	ip := throttle.IP(r)
 	norm, emailErr := signet.NormalizeEmail(email)
 	account := tenant + "\x00" + norm
 	if emailErr != nil {
 		account = tenant + "\x00" + email
 	}
 	ipKey := tenant + "\x00" + ip
-	now := h.now()
-	if d := h.limits.wait(account, ipKey, now); d > 0 {
+	if d := h.limits.Wait(account, ipKey); d > 0 {
 		h.logger.Info("sign-in refused: rate limited", "tenant", tenant, "ip", ip)
-		secs := int(math.Ceil(d.Seconds()))
+		secs := throttle.RetryAfter(d)
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
 		h.loginForm(w, r, req, http.StatusTooManyRequests, returnTo, email,
 			fmt.Sprintf("Too many failed sign-in attempts. Try again in %s.", humanDuration(secs)))
@@ -178,12 +176,12 @@ func (h *Handler) serveLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if u == nil {
-		h.limits.fail(account, ipKey, now)
+		h.limits.Fail(account, ipKey)
 		h.logger.Info("sign-in refused: wrong credentials", "tenant", tenant, "ip", ip)
 		h.loginForm(w, r, req, http.StatusUnauthorized, returnTo, email, msgWrongCredentials)
 		return
 	}
-	h.limits.succeed(account)
+	h.limits.Succeed(account)
 	if u.Blocked {
 		h.logger.Info("sign-in refused: user blocked", "tenant", tenant, "user_id", u.ID)
 		h.loginForm(w, r, req, http.StatusForbidden, returnTo, email, msgBlocked)
@@ -205,7 +203,13 @@ func (h *Handler) serveLogin(w http.ResponseWriter, r *http.Request) {
 // checkPassword returns the user whose email and password these are, or
 // nil. For an unknown (or malformed) email it burns the time of a password
 // check, so that the answer's timing does not tell whether the email exists.
+// It waits for a slot of h.hashing first; the error is the request
+// context's if that ends meanwhile.
 func (h *Handler) checkPassword(r *http.Request, tenant, email string, valid bool, pw string) (*signet.User, error) {
+	if err := h.hashing.Enter(r.Context()); err != nil {
+		return nil, err
+	}
+	defer h.hashing.Leave()
 	if !valid {
 		password.Burn(pw)
 		return nil, nil
@@ -234,8 +238,9 @@ func (h *Handler) checkPassword(r *http.Request, tenant, email string, valid boo
 // current parameters. Failures are logged: the user is signed in anyway.
 func (h *Handler) recordLogin(r *http.Request, u signet.User, pw string) {
 	var rehash string
-	if password.NeedsRehash(u.PasswordHash) {
+	if password.NeedsRehash(u.PasswordHash) && h.hashing.Enter(r.Context()) == nil {
 		rehash, _ = password.Hash(pw)
+		h.hashing.Leave()
 	}
 	now := h.now().UTC()
 	_, err := h.users.UpdateUser(r.Context(), u.Tenant, u.ID, func(u *signet.User) error {
@@ -249,16 +254,6 @@ func (h *Handler) recordLogin(r *http.Request, u signet.User, pw string) {
 	if err != nil {
 		h.logger.Error("record sign-in", "tenant", u.Tenant, "user_id", u.ID, "err", err)
 	}
-}
-
-// clientIP is the request's peer address. Signet does not trust
-// X-Forwarded-For: behind a proxy every client shares the proxy's limit.
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 // humanDuration renders whole seconds as "N seconds" or "N minutes".

@@ -8,6 +8,7 @@ import (
 
 	"github.com/signet-auth/signet"
 	"github.com/signet-auth/signet/internal/keyring"
+	"github.com/signet-auth/signet/internal/throttle"
 )
 
 // Defaults of Config.
@@ -21,6 +22,11 @@ const (
 	DefaultPurgeInterval = 10 * time.Minute
 )
 
+// Limits slow down password guessing on the login form: per account (the
+// tenant and the email) and per client IP (the tenant and the TCP peer's
+// address), in memory per replica; see package throttle.
+type Limits = throttle.Limits
+
 // Config configures a Handler.
 type Config struct {
 	// Ring names each tenant's issuers and resolves audiences.
@@ -31,7 +37,8 @@ type Config struct {
 	Users signet.UserStore
 	// SessionLifetime bounds a login session; 0 means DefaultSessionLifetime.
 	SessionLifetime time.Duration
-	// Limits slow down password guessing; zero fields take DefaultLimits'.
+	// Limits slow down password guessing; zero fields take
+	// throttle.DefaultLimits'.
 	Limits Limits
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
@@ -49,7 +56,9 @@ type Handler struct {
 	sessionLifetime time.Duration
 	now             func() time.Time
 	logger          *slog.Logger
-	limits          *guard
+	limits          *throttle.Guard
+	// hashing bounds concurrent password checks (Argon2id takes 64 MiB each).
+	hashing *throttle.Gate
 }
 
 // New returns a Handler for cfg.
@@ -73,7 +82,8 @@ func New(cfg Config) *Handler {
 		sessionLifetime: cfg.SessionLifetime,
 		now:             cfg.Now,
 		logger:          cfg.Logger,
-		limits:          newGuard(cfg.Limits),
+		limits:          throttle.New(cfg.Limits, cfg.Now),
+		hashing:         throttle.NewGate(throttle.DefaultHashes),
 	}
 }
 
@@ -92,8 +102,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 }
 
 // Run deletes expired sessions, codes and refresh tokens every
-// DefaultPurgeInterval and forgets idle rate-limit entries, until ctx is
-// done. Every replica may run it.
+// DefaultPurgeInterval, until ctx is done. Every replica may run it.
 func (h *Handler) Run(ctx context.Context) {
 	t := time.NewTicker(DefaultPurgeInterval)
 	defer t.Stop()
@@ -102,11 +111,9 @@ func (h *Handler) Run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			now := h.now()
-			if _, err := h.users.PurgeExpired(ctx, now); err != nil && ctx.Err() == nil {
+			if _, err := h.users.PurgeExpired(ctx, h.now()); err != nil && ctx.Err() == nil {
 				h.logger.Error("purge expired sessions", "err", err)
 			}
-			h.limits.prune(now)
 		}
 	}
 }
