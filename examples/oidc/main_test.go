@@ -10,16 +10,13 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/signet-auth/signet"
 	"github.com/signet-auth/signet/internal/keygen"
 	"github.com/signet-auth/signet/internal/oauth"
 	"github.com/signet-auth/signet/internal/oidc"
-	"github.com/signet-auth/signet/internal/password"
 	"github.com/signet-auth/signet/internal/ringtest"
 	"github.com/signet-auth/signet/internal/secret"
-	"github.com/signet-auth/signet/internal/server"
 )
 
 // TestExample runs the example application against a real Signet tenant
@@ -29,25 +26,12 @@ func TestExample(t *testing.T) {
 	ctx := context.Background()
 	re := ringtest.New(t, ringtest.Options{Pool: keygen.NewPool(0)})
 	provider := oidc.New(oidc.Config{Ring: re.Ring, Store: re.Store})
-	idp := httptest.NewUnstartedServer(nil)
+	idp := re.Serve(t, "default", "", provider, oauth.New(oauth.Config{Ring: re.Ring, Store: re.Store, Provider: provider}))
 	idpHost := idp.Listener.Addr().String()
-	if _, err := re.Ring.CreateTenant(ctx, "default", []string{idpHost}, ""); err != nil {
-		t.Fatal(err)
-	}
-	idp.Config.Handler = server.New(server.Config{Ring: re.Ring, Handlers: []server.Registrar{
-		provider, oauth.New(oauth.Config{Ring: re.Ring, Store: re.Store, Provider: provider}),
-	}}).Handler()
-	idp.Start()
-	defer idp.Close()
 
 	rp := httptest.NewUnstartedServer(nil)
 	rpBase := "http://" + rp.Listener.Addr().String()
-	hash, _ := password.Hash("correct horse battery")
-	now := time.Now()
-	if err := re.Store.CreateUser(ctx, signet.User{Tenant: "default", ID: secret.UserID(), Email: "alice@example.com",
-		PasswordHash: hash, CreatedAt: now, UpdatedAt: now}); err != nil {
-		t.Fatal(err)
-	}
+	re.CreateUser(t, signet.User{Tenant: "default", Email: "alice@example.com"}, "correct horse battery")
 	client := signet.Client{Tenant: "default", ClientID: secret.ID(32), Name: "example", AppType: "spa",
 		TokenEndpointAuthMethod: "none", GrantTypes: []string{"authorization_code"},
 		Callbacks: []string{rpBase + "/callback"}, AllowedLogoutURLs: []string{rpBase + "/"}}

@@ -1,17 +1,14 @@
 package dashboard_test
 
 import (
-	"bytes"
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,34 +20,16 @@ import (
 	"github.com/signet-auth/signet/internal/ringtest"
 )
 
-var pool *keygen.Pool
+var pool = keygen.NewPool(8)
 
 // productionParams are password.Default as shipped, before TestMain lowers it.
 var productionParams = password.Default
 
 func TestMain(m *testing.M) {
 	// Cheap hashes: these tests are about the dashboard, not Argon2id's cost.
+	// Not ringtest.FastPasswords: passwordHashWith must stay weaker than these.
 	password.Default = password.Params{Memory: 8 * 1024, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
-	pool = keygen.NewPool(8)
 	os.Exit(ringtest.Main(m, pool))
-}
-
-// clock is a settable clock shared by the ring and the dashboard.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
 }
 
 const (
@@ -64,36 +43,19 @@ const (
 type env struct {
 	t     *testing.T
 	rt    *ringtest.Env
-	clock *clock
+	clock *ringtest.Clock
 	srv   *httptest.Server
-	logs  *syncBuffer
+	logs  *ringtest.Buffer
 	alice signet.Admin
 	bob   signet.Admin
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // newEnv starts the dashboard; opts, if given, changes its Config.
 func newEnv(t *testing.T, opts ...func(*dashboard.Config)) *env {
 	t.Helper()
-	c := &clock{now: time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)}
+	c := ringtest.NewClock(time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC))
 	rt := ringtest.New(t, ringtest.Options{Pool: pool, Now: c.Now, JWKSMaxAge: jwksMaxAge})
-	e := &env{t: t, rt: rt, clock: c, logs: &syncBuffer{}}
+	e := &env{t: t, rt: rt, clock: c, logs: &ringtest.Buffer{}}
 	ctx := t.Context()
 	for _, name := range []string{"acme", "rival"} {
 		if _, err := rt.Ring.CreateTenant(ctx, name, []string{name + ".example.com"}, ""); err != nil {
@@ -154,11 +116,7 @@ type browser struct {
 }
 
 func (e *env) browser() *browser {
-	jar, _ := cookiejar.New(nil)
-	return &browser{e: e, client: &http.Client{
-		Jar:           jar,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}}
+	return &browser{e: e, client: ringtest.Browser()}
 }
 
 // response is a finished request.

@@ -251,7 +251,7 @@ func (l *changeLog) take() []change {
 // reported once with its kind and actor kind.
 func TestOnChange(t *testing.T) {
 	ctx := context.Background()
-	clk := &clock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	clk := ringtest.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 	var log changeLog
 	r := ringtest.New(t, ringtest.Options{PoolSize: 8, Now: clk.Now, OnChange: log.record}).Ring
 	if _, err := r.CreateTenant(ctx, "acme", []string{"acme.example"}, ""); err != nil {

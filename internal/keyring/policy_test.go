@@ -11,21 +11,11 @@ import (
 	"github.com/signet-auth/signet/internal/ringtest"
 )
 
-// clock is a fake clock tests move by hand.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-
-func (c *clock) Add(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.now = c.now.Add(d) }
-
 // TestPolicy drives a daily rotation policy with a two-day grace through a
 // fake clock, on two replicas sharing one store, as Dex's rotation tests do.
 func TestPolicy(t *testing.T) {
 	ctx := context.Background()
-	clk := &clock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	clk := ringtest.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 	env := ringtest.New(t, ringtest.Options{PoolSize: 8, Now: clk.Now, JWKSMaxAge: 5 * time.Minute})
 	store := env.Store
 	a, b := env.Ring, env.Replica()
@@ -119,7 +109,7 @@ func TestPolicy(t *testing.T) {
 // rotation goes ahead with a warning.
 func TestPolicyHoldsYoungNextKey(t *testing.T) {
 	ctx := context.Background()
-	clk := &clock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	clk := ringtest.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 	r := ringtest.New(t, ringtest.Options{PoolSize: 8, Now: clk.Now, JWKSMaxAge: time.Hour}).Ring
 	if _, err := r.CreateTenant(ctx, "acme", []string{"acme.example"}, ""); err != nil {
 		t.Fatal(err)

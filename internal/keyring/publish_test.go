@@ -15,7 +15,7 @@ import (
 func TestPublishDelay(t *testing.T) {
 	ctx := context.Background()
 	const delay = 2 * time.Second
-	clk := &clock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	clk := ringtest.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 	r := ringtest.New(t, ringtest.Options{PoolSize: 8, Now: clk.Now, PublishDelay: delay}).Ring
 	if _, err := r.CreateTenant(ctx, "acme", []string{"acme.example"}, ""); err != nil {
 		t.Fatal(err)

@@ -12,24 +12,19 @@ import (
 	"testing"
 	"time"
 
-	"github.com/signet-auth/signet"
 	"github.com/signet-auth/signet/internal/keygen"
 	"github.com/signet-auth/signet/internal/keyring"
 	"github.com/signet-auth/signet/internal/loadtest"
 	"github.com/signet-auth/signet/internal/mgmt"
 	"github.com/signet-auth/signet/internal/oauth"
 	"github.com/signet-auth/signet/internal/ringtest"
-	"github.com/signet-auth/signet/internal/secret"
 	"github.com/signet-auth/signet/internal/server"
 )
 
 // pool pre-generates keys for every test of the package.
-var pool *keygen.Pool
+var pool = keygen.NewPool(4)
 
-func TestMain(m *testing.M) {
-	pool = keygen.NewPool(4)
-	os.Exit(ringtest.Main(m, pool))
-}
+func TestMain(m *testing.M) { os.Exit(ringtest.Main(m, pool)) }
 
 // host is the tenant's host: every replica is reached with it, as behind a
 // load balancer.
@@ -97,20 +92,7 @@ func newFleet(t *testing.T, n int, maxAge time.Duration, stalled ...int) *fleet 
 		r.url = srv.URL
 		f.replicas = append(f.replicas, r)
 	}
-	sec, digest := secret.New()
-	id := secret.ID(32)
-	if err := env.Store.CreateClient(ctx, signet.Client{Tenant: "default", ClientID: id, Name: "load", AppType: "non_interactive",
-		SecretHash: digest, GrantTypes: []string{"client_credentials"}}); err != nil {
-		t.Fatal(err)
-	}
-	var scopes []string
-	for _, s := range keyring.ManagementScopes {
-		scopes = append(scopes, s.Value)
-	}
-	if err := env.Store.CreateClientGrant(ctx, signet.ClientGrant{Tenant: "default", ID: "cgr_" + secret.ID(16),
-		ClientID: id, Audience: audience, Scope: scopes}); err != nil {
-		t.Fatal(err)
-	}
+	id, sec := env.AdminClient(t, "default", audience)
 	f.admin = loadtest.Credentials{ClientID: id, ClientSecret: sec, Audience: audience}
 	return f
 }

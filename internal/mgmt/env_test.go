@@ -17,24 +17,19 @@ import (
 	"testing"
 	"time"
 
-	"github.com/signet-auth/signet"
 	"github.com/signet-auth/signet/internal/keygen"
 	"github.com/signet-auth/signet/internal/keyring"
 	"github.com/signet-auth/signet/internal/mgmt"
 	"github.com/signet-auth/signet/internal/oauth"
 	"github.com/signet-auth/signet/internal/ringtest"
 	"github.com/signet-auth/signet/internal/seal"
-	"github.com/signet-auth/signet/internal/secret"
 	"github.com/signet-auth/signet/internal/sqlite"
 	"github.com/signet-auth/signet/internal/token"
 )
 
-var pool *keygen.Pool
+var pool = keygen.NewPool(6)
 
-func TestMain(m *testing.M) {
-	pool = keygen.NewPool(6)
-	os.Exit(ringtest.Main(m, pool))
-}
+func TestMain(m *testing.M) { os.Exit(ringtest.Main(m, pool)) }
 
 const (
 	host      = "localhost:8080"
@@ -49,6 +44,7 @@ const (
 // internal/server's.
 type env struct {
 	t      *testing.T
+	re     *ringtest.Env
 	store  *sqlite.DB
 	sealer *seal.Sealer
 	ring   *keyring.Ring
@@ -58,33 +54,22 @@ type env struct {
 	adminID, adminSecret string
 	otherID, otherSecret string // the admin of tenant "other"
 
+	logs   ringtest.Buffer // the handlers' log output
 	mu     sync.Mutex
 	bodies [][]byte // every response body, checked for private material
-	logs   bytes.Buffer
 	// leakChecked is set once checkNoPrivateMaterial has run.
 	leakChecked bool
 }
 
-// Write collects the handlers' log output.
-func (e *env) Write(p []byte) (int, error) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.logs.Write(p)
-}
-
-func (e *env) logged() string {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.logs.String()
-}
+func (e *env) logged() string { return e.logs.String() }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	ctx := context.Background()
 	re := ringtest.New(t, ringtest.Options{Pool: pool})
 	db, ring := re.Store, re.Ring
-	e := &env{t: t, store: db, sealer: re.Sealer, ring: ring, mux: http.NewServeMux()}
-	logger := slog.New(slog.NewTextHandler(e, nil))
+	e := &env{t: t, re: re, store: db, sealer: re.Sealer, ring: ring, mux: http.NewServeMux()}
+	logger := slog.New(slog.NewTextHandler(&e.logs, nil))
 	oauth.New(oauth.Config{Ring: ring, Store: db, Logger: logger}).Register(e.mux)
 	mgmt.New(mgmt.Config{Ring: ring, Store: db, Logger: logger}).Register(e.mux)
 
@@ -102,23 +87,7 @@ func newEnv(t *testing.T) *env {
 
 // admin creates a client of tenant with every Management API scope.
 func (e *env) admin(tenant, aud string) (string, string) {
-	ctx := context.Background()
-	id := secret.ID(32)
-	sec, digest := secret.New()
-	if err := e.store.CreateClient(ctx, signet.Client{Tenant: tenant, ClientID: id, Name: "admin", AppType: "non_interactive",
-		SecretHash: digest, GrantTypes: []string{"client_credentials"}}); err != nil {
-		e.t.Fatal(err)
-	}
-	var all []string
-	for _, s := range keyring.ManagementScopes {
-		all = append(all, s.Value)
-	}
-	all = append(all, "update:client_keys")
-	if err := e.store.CreateClientGrant(ctx, signet.ClientGrant{Tenant: tenant, ID: "cgr_" + secret.ID(16),
-		ClientID: id, Audience: aud, Scope: all}); err != nil {
-		e.t.Fatal(err)
-	}
-	return id, sec
+	return e.re.AdminClient(e.t, tenant, aud)
 }
 
 func (e *env) view(tenant string) *keyring.View {

@@ -6,13 +6,11 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -28,36 +26,16 @@ import (
 	"github.com/signet-auth/signet/internal/sqlite"
 )
 
-var pool *keygen.Pool
+var pool = keygen.NewPool(4)
 
 // productionParams are the Argon2id parameters of a real deployment, for
 // the benchmarks.
 var productionParams = password.Default
 
 func TestMain(m *testing.M) {
-	// Cheap hashes: the tests sign in hundreds of times. The parameters are
-	// recorded in each hash, so Verify is unchanged.
-	password.Default = password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
-	pool = keygen.NewPool(4)
+	// Cheap hashes: the tests sign in hundreds of times.
+	password.Default = ringtest.FastPasswords
 	os.Exit(ringtest.Main(m, pool))
-}
-
-// clock is a settable clock for the handlers.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
 }
 
 // registrar adapts a function to server.Registrar.
@@ -72,7 +50,7 @@ type env struct {
 	store *sqlite.DB
 	ring  *keyring.Ring
 	h     *oidc.Handler
-	clock *clock
+	clock *ringtest.Clock
 	srv   *httptest.Server
 	base  string // http://127.0.0.1:PORT
 	host  string
@@ -88,7 +66,7 @@ type envOptions struct {
 func newEnv(t testing.TB, opt envOptions) *env {
 	t.Helper()
 	re := ringtest.New(t, ringtest.Options{Pool: pool})
-	e := &env{t: t, store: re.Store, ring: re.Ring, re: re, clock: &clock{t: time.Now().UTC().Truncate(time.Second)}}
+	e := &env{t: t, store: re.Store, ring: re.Ring, re: re, clock: ringtest.NewClock(time.Now().UTC().Truncate(time.Second))}
 	e.h = oidc.New(oidc.Config{Ring: re.Ring, Store: re.Store, Users: re.Store, Now: e.clock.Now, Limits: opt.limits})
 	handlers := append([]server.Registrar{e.h, oauth.New(oauth.Config{Ring: re.Ring, Store: re.Store, Now: e.clock.Now, Provider: e.h}), registrar(func(mux *http.ServeMux) {
 		mux.HandleFunc("GET /whoami", func(w http.ResponseWriter, r *http.Request) {
@@ -100,48 +78,28 @@ func newEnv(t testing.TB, opt envOptions) *env {
 			io.WriteString(w, u.Email+" "+at.UTC().Format(time.RFC3339))
 		})
 	})}, opt.extra...)
-	e.srv = httptest.NewUnstartedServer(nil)
+	e.srv = re.Serve(t, "default", "", handlers...)
 	e.host = e.srv.Listener.Addr().String()
-	e.base = "http://" + e.host
-	if _, err := re.Ring.CreateTenant(context.Background(), "default", []string{e.host}, ""); err != nil {
-		t.Fatal(err)
-	}
-	e.srv.Config.Handler = server.New(server.Config{Ring: re.Ring, Handlers: handlers}).Handler()
-	e.srv.Start()
-	t.Cleanup(e.srv.Close)
+	e.base = e.srv.URL
 	return e
 }
 
 // user creates a user of the tenant with a password.
 func (e *env) user(email, pw string) signet.User {
 	e.t.Helper()
-	hash, err := password.Hash(pw)
-	if err != nil {
-		e.t.Fatal(err)
-	}
 	now := e.clock.Now()
-	u := signet.User{Tenant: "default", ID: secret.UserID(),
-		Email: email, Name: "User " + email, PasswordHash: hash, CreatedAt: now, UpdatedAt: now}
-	if err := e.store.CreateUser(context.Background(), u); err != nil {
-		e.t.Fatal(err)
-	}
-	return u
+	return e.re.CreateUser(e.t, signet.User{Tenant: "default", Email: email, Name: "User " + email, CreatedAt: now, UpdatedAt: now}, pw)
 }
 
 // browser is an HTTP client with a cookie jar that does not follow redirects.
 type browser struct {
-	t   testing.TB
-	e   *env
-	c   *http.Client
-	jar *cookiejar.Jar
+	t testing.TB
+	e *env
+	c *http.Client
 }
 
 func (e *env) browser() *browser {
-	jar, _ := cookiejar.New(nil)
-	return &browser{t: e.t, e: e, jar: jar, c: &http.Client{
-		Jar:           jar,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}}
+	return &browser{t: e.t, e: e, c: ringtest.Browser()}
 }
 
 // response is what a test looks at.

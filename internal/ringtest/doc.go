@@ -11,6 +11,13 @@
 //		…
 //	}
 //
+// Env.Serve creates a tenant served by the real internal/server on a
+// loopback port, with the handlers a test mounts; Env.CreateUser and
+// Env.AdminClient store a user with a password and a client granted the
+// whole Management API. Clock, Buffer and FastPasswords are the small
+// fixtures those tests share: a settable clock, a log buffer safe for
+// concurrent writes and cheap Argon2id parameters.
+//
 // RSA keys are slow to generate, so a package with many tests can share one
 // pool filled in the background across all of them, started by Main and
 // handed to New through Options.Pool.

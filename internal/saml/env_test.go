@@ -8,7 +8,6 @@ import (
 	"html"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"os"
@@ -28,35 +27,15 @@ import (
 	"github.com/signet-auth/signet/internal/ringtest"
 	"github.com/signet-auth/signet/internal/saml"
 	"github.com/signet-auth/signet/internal/secret"
-	"github.com/signet-auth/signet/internal/server"
 	"github.com/signet-auth/signet/internal/sqlite"
 )
 
-var pool *keygen.Pool
+var pool = keygen.NewPool(4)
 
 func TestMain(m *testing.M) {
 	// Cheap password hashes: the tests sign in many times.
-	password.Default = password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
-	pool = keygen.NewPool(4)
+	password.Default = ringtest.FastPasswords
 	os.Exit(ringtest.Main(m, pool))
-}
-
-// clock is a settable clock shared by the handlers and the SPs.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
 }
 
 const (
@@ -71,7 +50,7 @@ type env struct {
 	t     *testing.T
 	store *sqlite.DB
 	ring  *keyring.Ring
-	clock *clock
+	clock *ringtest.Clock
 	srv   *httptest.Server
 	base  string // http://127.0.0.1:PORT/ (the issuer)
 	host  string
@@ -92,39 +71,25 @@ type envOptions struct {
 
 func newEnv(t *testing.T, opt envOptions) *env {
 	t.Helper()
-	clk := &clock{t: time.Now().UTC().Truncate(time.Second)}
+	clk := ringtest.NewClock(time.Now().UTC().Truncate(time.Second))
 	ro := ringtest.Options{Pool: pool}
 	if opt.publishDelay > 0 {
-		clk.t = clk.t.Add(-time.Hour)
+		clk.Add(-time.Hour)
 		ro.Now, ro.PublishDelay = clk.Now, opt.publishDelay
 	}
 	re := ringtest.New(t, ro)
 	e := &env{t: t, store: re.Store, ring: re.Ring, clock: clk, spByApp: map[string]*crewjam.ServiceProvider{}}
 	auth := oidc.New(oidc.Config{Ring: re.Ring, Store: re.Store, Users: re.Store, Now: e.clock.Now})
 	h := saml.New(saml.Config{Store: re.Store, Auth: auth, LoginURL: oidc.LoginURL, Now: e.clock.Now})
-	e.srv = httptest.NewUnstartedServer(nil)
+	e.srv = re.Serve(t, "default", opt.alg, auth, h)
 	e.host = e.srv.Listener.Addr().String()
-	e.base = "http://" + e.host + "/"
-	if _, err := re.Ring.CreateTenant(context.Background(), "default", []string{e.host}, opt.alg); err != nil {
-		t.Fatal(err)
-	}
-	e.srv.Config.Handler = server.New(server.Config{Ring: re.Ring, Handlers: []server.Registrar{auth, h}}).Handler()
-	e.srv.Start()
-	t.Cleanup(e.srv.Close)
+	e.base = e.srv.URL + "/"
 
 	e.sp = httptest.NewServer(http.HandlerFunc(e.serveACS))
 	t.Cleanup(e.sp.Close)
 
-	hash, err := password.Hash(testPassword)
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := e.clock.Now()
-	e.user = signet.User{Tenant: "default", ID: secret.UserID(), Email: testEmail, EmailVerified: true,
-		Name: "Ada Lovelace", PasswordHash: hash, CreatedAt: now, UpdatedAt: now}
-	if err := e.store.CreateUser(context.Background(), e.user); err != nil {
-		t.Fatal(err)
-	}
+	e.user = re.CreateUser(t, signet.User{Tenant: "default", Email: testEmail, EmailVerified: true,
+		Name: "Ada Lovelace", CreatedAt: e.clock.Now(), UpdatedAt: e.clock.Now()}, testPassword)
 	return e
 }
 
@@ -247,11 +212,7 @@ type browser struct {
 }
 
 func (e *env) browser() *browser {
-	jar, _ := cookiejar.New(nil)
-	return &browser{t: e.t, e: e, c: &http.Client{
-		Jar:           jar,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}}
+	return &browser{t: e.t, e: e, c: ringtest.Browser()}
 }
 
 // response is what a test looks at.

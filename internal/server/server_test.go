@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -23,12 +22,9 @@ import (
 )
 
 // pool pre-generates keys for every test of the package.
-var pool *keygen.Pool
+var pool = keygen.NewPool(4)
 
-func TestMain(m *testing.M) {
-	pool = keygen.NewPool(4)
-	os.Exit(ringtest.Main(m, pool))
-}
+func TestMain(m *testing.M) { os.Exit(ringtest.Main(m, pool)) }
 
 // The tenant "acme" owns these hosts (stored in lower case).
 const (
@@ -98,22 +94,7 @@ func (p *probe) seen() []call {
 }
 
 // logBuffer collects log output safely across goroutines.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+type logBuffer struct{ ringtest.Buffer }
 
 // requestLines returns the "request" lines logged so far, decoded.
 func (b *logBuffer) requestLines(t *testing.T) []map[string]any {
