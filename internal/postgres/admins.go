@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/signet-auth/signet"
+	"github.com/signet-auth/signet/internal/sqlcodec"
 )
 
 var _ signet.AdminStore = (*DB)(nil)
@@ -18,12 +19,11 @@ var _ signet.AdminStore = (*DB)(nil)
 // a granted tenant does not exist.
 func (db *DB) CreateAdmin(ctx context.Context, a signet.Admin) error {
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
-		ts, err := times(a.CreatedAt, a.UpdatedAt, a.LastSignInAt)
+		args, err := sqlcodec.AdminArgs(a)
 		if err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO admins (id, email, password_hash, created_at, updated_at, last_sign_in_at)
-			VALUES ($1, $2, $3, $4, $5, $6)`, a.ID, a.Email, a.PasswordHash, ts[0], ts[1], ts[2])
+		_, err = tx.Exec(ctx, `INSERT INTO admins (`+sqlcodec.AdminColumns+`) VALUES ($1, $2, $3, $4, $5, $6)`, args...)
 		if isConstraint(err) {
 			return signet.Errorf(signet.ECONFLICT, "An administrator with id %q or e-mail %q already exists.", a.ID, a.Email)
 		} else if err != nil {
@@ -118,12 +118,12 @@ func (db *DB) UpdateAdmin(ctx context.Context, id string, fn func(*signet.Admin)
 		func(tx pgx.Tx, a *signet.Admin) error {
 			a.ID = id
 			a.Tenants = signet.NormalizeGrants(a.Tenants)
-			ts, err := times(a.CreatedAt, a.UpdatedAt, a.LastSignInAt)
+			args, err := sqlcodec.AdminArgs(*a)
 			if err != nil {
 				return err
 			}
 			_, err = tx.Exec(ctx, `UPDATE admins SET email = $1, password_hash = $2, created_at = $3,
-				updated_at = $4, last_sign_in_at = $5 WHERE id = $6`, a.Email, a.PasswordHash, ts[0], ts[1], ts[2], id)
+				updated_at = $4, last_sign_in_at = $5 WHERE id = $6`, args...)
 			if isConstraint(err) {
 				return signet.Errorf(signet.ECONFLICT, "An administrator with e-mail %q already exists.", a.Email)
 			} else if err != nil {
@@ -137,7 +137,7 @@ func (db *DB) UpdateAdmin(ctx context.Context, id string, fn func(*signet.Admin)
 	if err != nil {
 		return signet.Admin{}, err
 	}
-	a.CreatedAt, a.UpdatedAt, a.LastSignInAt = utc(a.CreatedAt), utc(a.UpdatedAt), utc(a.LastSignInAt)
+	a.CreatedAt, a.UpdatedAt, a.LastSignInAt = sqlcodec.UTC(a.CreatedAt), sqlcodec.UTC(a.UpdatedAt), sqlcodec.UTC(a.LastSignInAt)
 	return a, nil
 }
 
@@ -156,19 +156,11 @@ func (db *DB) DeleteAdmin(ctx context.Context, id string) error {
 // queryAdmins returns the admins matching where, with their grants,
 // ordered by e-mail; lock locks their rows until the transaction ends.
 func queryAdmins(ctx context.Context, tx pgx.Tx, where string, lock bool, args ...any) ([]signet.Admin, error) {
-	query := `SELECT id, email, password_hash, created_at, updated_at, last_sign_in_at FROM admins ` + where + ` ORDER BY email`
+	query := `SELECT ` + sqlcodec.AdminColumns + ` FROM admins ` + where + ` ORDER BY email`
 	if lock {
 		query += ` FOR UPDATE`
 	}
-	as, err := queryAll(ctx, tx, query, args, func(rows pgx.Rows) (signet.Admin, error) {
-		var (
-			a                        signet.Admin
-			created, updated, signIn *int64
-		)
-		err := rows.Scan(&a.ID, &a.Email, &a.PasswordHash, &created, &updated, &signIn)
-		a.CreatedAt, a.UpdatedAt, a.LastSignInAt = decodeTime(created), decodeTime(updated), decodeTime(signIn)
-		return a, err
-	})
+	as, err := queryAll(ctx, tx, query, args, sqlcodec.ScanAdmin)
 	if err != nil || len(as) == 0 {
 		return nil, err
 	}
@@ -197,15 +189,12 @@ func queryAdmins(ctx context.Context, tx pgx.Tx, where string, lock bool, args .
 // admin does not exist.
 func (db *DB) CreateAdminSession(ctx context.Context, s signet.AdminSession) error {
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
-		ts, err := times(s.CreatedAt, s.LastSeenAt, s.ExpiresAt)
+		args, err := sqlcodec.AdminSessionArgs(s)
 		if err != nil {
 			return err
 		}
-		if ts[2] == nil {
-			return signet.Errorf(signet.EINVALID, "A session needs an expiry time.")
-		}
-		_, err = tx.Exec(ctx, `INSERT INTO admin_sessions (id_hash, admin_id, created_at, last_seen_at, expires_at, flash)
-			VALUES ($1, $2, $3, $4, $5, $6)`, s.IDHash, s.AdminID, ts[0], ts[1], ts[2], s.Flash)
+		_, err = tx.Exec(ctx, `INSERT INTO admin_sessions (`+sqlcodec.AdminSessionColumns+`)
+			VALUES ($1, $2, $3, $4, $5, $6)`, args...)
 		switch {
 		case isForeignKey(err):
 			return signet.ErrAdminNotFound
@@ -230,23 +219,11 @@ func isBadTextID(s string) bool {
 	return false
 }
 
-const adminSessionColumns = `id_hash, admin_id, created_at, last_seen_at, expires_at, flash`
-
-func scanAdminSession(rows pgx.Rows) (signet.AdminSession, error) {
-	var (
-		s                      signet.AdminSession
-		created, seen, expires *int64
-	)
-	err := rows.Scan(&s.IDHash, &s.AdminID, &created, &seen, &expires, &s.Flash)
-	s.CreatedAt, s.LastSeenAt, s.ExpiresAt = decodeTime(created), decodeTime(seen), decodeTime(expires)
-	return s, err
-}
-
 // AdminSession returns a session by the digest of its id, expired or not.
 // Returns ErrAdminSessionNotFound if there is none.
 func (db *DB) AdminSession(ctx context.Context, idHash []byte) (signet.AdminSession, error) {
-	ss, err := queryAll(ctx, db.pool, `SELECT `+adminSessionColumns+` FROM admin_sessions WHERE id_hash = $1`,
-		[]any{nonNilBytes(idHash)}, scanAdminSession)
+	ss, err := queryAll(ctx, db.pool, `SELECT `+sqlcodec.AdminSessionColumns+` FROM admin_sessions WHERE id_hash = $1`,
+		[]any{nonNilBytes(idHash)}, sqlcodec.ScanAdminSession)
 	s, err := one(ss, err, signet.ErrAdminSessionNotFound)
 	if err != nil {
 		return signet.AdminSession{}, fmt.Errorf("admin session: %w", err)
@@ -269,8 +246,8 @@ func (db *DB) UpdateAdminSession(ctx context.Context, idHash []byte, fn func(*si
 	var orig signet.AdminSession
 	s, err := update(ctx, db, "update admin session",
 		func(tx pgx.Tx) (signet.AdminSession, error) {
-			ss, err := queryAll(ctx, tx, `SELECT `+adminSessionColumns+` FROM admin_sessions WHERE id_hash = $1 FOR UPDATE`,
-				[]any{nonNilBytes(idHash)}, scanAdminSession)
+			ss, err := queryAll(ctx, tx, `SELECT `+sqlcodec.AdminSessionColumns+` FROM admin_sessions WHERE id_hash = $1 FOR UPDATE`,
+				[]any{nonNilBytes(idHash)}, sqlcodec.ScanAdminSession)
 			orig, err = one(ss, err, signet.ErrAdminSessionNotFound)
 			return orig, err
 		},
@@ -278,21 +255,18 @@ func (db *DB) UpdateAdminSession(ctx context.Context, idHash []byte, fn func(*si
 		func(tx pgx.Tx, s *signet.AdminSession) error {
 			// What fn may not change stays as stored.
 			s.IDHash, s.AdminID, s.CreatedAt = orig.IDHash, orig.AdminID, orig.CreatedAt
-			ts, err := times(s.LastSeenAt, s.ExpiresAt)
+			args, err := sqlcodec.AdminSessionArgs(*s)
 			if err != nil {
 				return err
 			}
-			if ts[1] == nil {
-				return signet.Errorf(signet.EINVALID, "A session needs an expiry time.")
-			}
 			_, err = tx.Exec(ctx, `UPDATE admin_sessions SET last_seen_at = $1, expires_at = $2, flash = $3
-				WHERE id_hash = $4`, ts[0], ts[1], s.Flash, orig.IDHash)
+				WHERE id_hash = $4`, args[:4]...)
 			return err
 		})
 	if err != nil {
 		return signet.AdminSession{}, err
 	}
-	s.LastSeenAt, s.ExpiresAt = utc(s.LastSeenAt), utc(s.ExpiresAt)
+	s.LastSeenAt, s.ExpiresAt = sqlcodec.UTC(s.LastSeenAt), sqlcodec.UTC(s.ExpiresAt)
 	return s, nil
 }
 
@@ -320,7 +294,7 @@ func (db *DB) DeleteAdminSessions(ctx context.Context, adminID string) (int, err
 // DeleteExpiredAdminSessions deletes the sessions that expire at or before
 // now and returns how many there were.
 func (db *DB) DeleteExpiredAdminSessions(ctx context.Context, now time.Time) (int, error) {
-	n, err := encodeTime(now)
+	n, err := sqlcodec.EncodeTime(now)
 	if err != nil {
 		return 0, fmt.Errorf("delete expired admin sessions: %w", err)
 	}

@@ -2,12 +2,12 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/signet-auth/signet"
+	"github.com/signet-auth/signet/internal/sqlcodec"
 )
 
 // CreateClient stores a new client as given (the caller sets its timestamps).
@@ -15,15 +15,12 @@ import (
 // ErrTenantNotFound if the tenant does not exist.
 func (db *DB) CreateClient(ctx context.Context, c signet.Client) error {
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
-		cols, err := clientColumns(c)
+		args, err := sqlcodec.ClientArgs(c)
 		if err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO clients (name, description, app_type, secret_hash, grant_types,
-			callbacks, allowed_logout_urls, token_endpoint_auth_method, id_token_lifetime, refresh_token_lifetime,
-			addons, created_at, updated_at, tenant, client_id)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
-			append(cols, c.Tenant, c.ClientID)...)
+		_, err = tx.Exec(ctx, `INSERT INTO clients (`+sqlcodec.ClientColumns+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`, args...)
 		switch {
 		case isForeignKey(err):
 			return signet.ErrTenantNotFound
@@ -72,18 +69,17 @@ func (db *DB) UpdateClient(ctx context.Context, tenant, clientID string, fn func
 		fn,
 		func(tx pgx.Tx, c *signet.Client) error {
 			c.Tenant, c.ClientID = tenant, clientID
-			cols, err := clientColumns(*c)
+			args, err := sqlcodec.ClientArgs(*c)
 			if err != nil {
 				return err
 			}
 			_, err = tx.Exec(ctx, `UPDATE clients SET name = $1, description = $2, app_type = $3,
 				secret_hash = $4, grant_types = $5, callbacks = $6, allowed_logout_urls = $7,
 				token_endpoint_auth_method = $8, id_token_lifetime = $9, refresh_token_lifetime = $10, addons = $11,
-				created_at = $12, updated_at = $13 WHERE tenant = $14 AND client_id = $15`,
-				append(cols, tenant, clientID)...)
+				created_at = $12, updated_at = $13 WHERE tenant = $14 AND client_id = $15`, args...)
 			return err
 		})
-	c.CreatedAt, c.UpdatedAt = utc(c.CreatedAt), utc(c.UpdatedAt)
+	c.CreatedAt, c.UpdatedAt = sqlcodec.UTC(c.CreatedAt), sqlcodec.UTC(c.UpdatedAt)
 	return c, err
 }
 
@@ -104,25 +100,6 @@ func (db *DB) DeleteClient(ctx context.Context, tenant, clientID string) error {
 	return nil
 }
 
-// clientColumns returns c's stored columns in the order of CreateClient's
-// INSERT and UpdateClient's SET: name through updated_at.
-func clientColumns(c signet.Client) ([]any, error) {
-	ts, err := times(c.CreatedAt, c.UpdatedAt)
-	if err != nil {
-		return nil, err
-	}
-	var lists [4]string
-	for i, v := range []any{nonNil(c.GrantTypes), nonNil(c.Callbacks), nonNil(c.AllowedLogoutURLs), c.Addons} {
-		b, err := json.Marshal(v)
-		if err != nil {
-			return nil, err
-		}
-		lists[i] = string(b)
-	}
-	return []any{c.Name, c.Description, c.AppType, c.SecretHash, lists[0], lists[1], lists[2],
-		c.TokenEndpointAuthMethod, c.IDTokenLifetime, c.RefreshTokenLifetime, lists[3], ts[0], ts[1]}, nil
-}
-
 func getClient(ctx context.Context, q querier, tenant, clientID string) (signet.Client, error) {
 	cs, err := queryClients(ctx, q, `WHERE tenant = $1 AND client_id = $2`, tenant, clientID)
 	return one(cs, err, signet.ErrClientNotFound)
@@ -131,35 +108,5 @@ func getClient(ctx context.Context, q querier, tenant, clientID string) (signet.
 // queryClients returns the clients that rest selects: the query's text after
 // FROM clients (WHERE, ORDER BY, a locking clause).
 func queryClients(ctx context.Context, q querier, rest string, args ...any) ([]signet.Client, error) {
-	return queryAll(ctx, q, `SELECT tenant, client_id, name, description, app_type, secret_hash,
-		grant_types, callbacks, allowed_logout_urls, token_endpoint_auth_method, id_token_lifetime,
-		refresh_token_lifetime, addons, created_at, updated_at FROM clients `+rest, args,
-		func(rows pgx.Rows) (signet.Client, error) {
-			var (
-				c                                         signet.Client
-				grantTypes, callbacks, logoutURLs, addons string
-				created, updated                          *int64
-			)
-			if err := rows.Scan(&c.Tenant, &c.ClientID, &c.Name, &c.Description, &c.AppType, &c.SecretHash,
-				&grantTypes, &callbacks, &logoutURLs, &c.TokenEndpointAuthMethod, &c.IDTokenLifetime,
-				&c.RefreshTokenLifetime, &addons, &created, &updated); err != nil {
-				return signet.Client{}, err
-			}
-			for _, f := range []struct {
-				name string
-				text string
-				dst  any
-			}{
-				{"grant types", grantTypes, &c.GrantTypes},
-				{"callbacks", callbacks, &c.Callbacks},
-				{"allowed logout urls", logoutURLs, &c.AllowedLogoutURLs},
-				{"addons", addons, &c.Addons},
-			} {
-				if err := json.Unmarshal([]byte(f.text), f.dst); err != nil {
-					return signet.Client{}, fmt.Errorf("client %s: %s: %w", c.ClientID, f.name, err)
-				}
-			}
-			c.CreatedAt, c.UpdatedAt = decodeTime(created), decodeTime(updated)
-			return c, nil
-		})
+	return queryAll(ctx, q, `SELECT `+sqlcodec.ClientColumns+` FROM clients `+rest, args, sqlcodec.ScanClient)
 }

@@ -5,8 +5,10 @@
 // Open applies the embedded migrations (migrations/NNNN_name.sql, numbered as
 // the SQLite backend's, each once, under an advisory lock so that replicas
 // starting together do not race). The tables live in the connection's
-// current schema. Times are stored as Unix nanoseconds in UTC (bigint, NULL
-// for the zero time), lists as JSON text, exactly as in internal/sqlite.
+// current schema. Values are encoded by internal/sqlcodec, exactly as in
+// internal/sqlite: times as Unix nanoseconds in UTC (bigint, NULL for the
+// zero time), lists as JSON text. The rules the store applies (redeeming a
+// code, rotating a refresh token, changing a keyset) are package signet's.
 //
 // Every keyset or tenant change of one tenant first locks the tenant's row
 // (SELECT … FOR UPDATE) in its transaction, so changes are serialised per
@@ -24,6 +26,7 @@
 // Adding a sub-store (say users.go): write its migration as the next
 // migrations/NNNN_name.sql; run each write in db.inTx (or the generic update
 // for load-modify-store), translate errors with isConstraint, isUnique,
-// isForeignKey and missing, read rows with queryAll and one, and encode times
-// with encodeTime/decodeTime. Nothing else needs to change.
+// isForeignKey and missing, read rows with queryAll and one, and encode and
+// scan rows with internal/sqlcodec (add the table's columns there once for
+// both backends). Nothing else needs to change.
 package postgres

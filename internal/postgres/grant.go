@@ -2,13 +2,13 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strconv"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/signet-auth/signet"
+	"github.com/signet-auth/signet/internal/sqlcodec"
 )
 
 // CreateClientGrant stores a new grant as given (the caller sets its
@@ -18,12 +18,12 @@ import (
 // exist.
 func (db *DB) CreateClientGrant(ctx context.Context, g signet.ClientGrant) error {
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
-		args, err := grantArgs(g)
+		args, err := sqlcodec.ClientGrantArgs(g)
 		if err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO client_grants (client_id, audience, scope, created_at,
-			updated_at, tenant, id) VALUES ($1, $2, $3, $4, $5, $6, $7)`, args...)
+		_, err = tx.Exec(ctx, `INSERT INTO client_grants (`+sqlcodec.ClientGrantColumns+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`, args...)
 		switch {
 		case isForeignKey(err):
 			return signet.ErrTenantNotFound
@@ -42,20 +42,6 @@ func (db *DB) CreateClientGrant(ctx context.Context, g signet.ClientGrant) error
 
 func grantPairConflict(g signet.ClientGrant) error {
 	return signet.Errorf(signet.ECONFLICT, "A client grant for client %q and audience %q already exists.", g.ClientID, g.Audience)
-}
-
-// grantArgs are the columns of g in the order of the INSERT and UPDATE
-// statements: the updatable ones, then tenant and id.
-func grantArgs(g signet.ClientGrant) ([]any, error) {
-	ts, err := times(g.CreatedAt, g.UpdatedAt)
-	if err != nil {
-		return nil, err
-	}
-	scope, err := json.Marshal(nonNil(g.Scope))
-	if err != nil {
-		return nil, err
-	}
-	return []any{g.ClientID, g.Audience, string(scope), ts[0], ts[1], g.Tenant, g.ID}, nil
 }
 
 // ClientGrant returns one grant by id.
@@ -100,7 +86,7 @@ func (db *DB) UpdateClientGrant(ctx context.Context, tenant, id string, fn func(
 		fn,
 		func(tx pgx.Tx, g *signet.ClientGrant) error {
 			g.Tenant, g.ID = tenant, id
-			args, err := grantArgs(*g)
+			args, err := sqlcodec.ClientGrantArgs(*g)
 			if err != nil {
 				return err
 			}
@@ -111,7 +97,7 @@ func (db *DB) UpdateClientGrant(ctx context.Context, tenant, id string, fn func(
 			}
 			return err
 		})
-	g.CreatedAt, g.UpdatedAt = utc(g.CreatedAt), utc(g.UpdatedAt)
+	g.CreatedAt, g.UpdatedAt = sqlcodec.UTC(g.CreatedAt), sqlcodec.UTC(g.UpdatedAt)
 	return g, err
 }
 
@@ -136,21 +122,5 @@ func getClientGrant(ctx context.Context, q querier, where string, args ...any) (
 // queryClientGrants returns the grants that rest selects: the query's text
 // after FROM client_grants (WHERE, ORDER BY, a locking clause).
 func queryClientGrants(ctx context.Context, q querier, rest string, args ...any) ([]signet.ClientGrant, error) {
-	return queryAll(ctx, q, `SELECT tenant, id, client_id, audience, scope, created_at, updated_at
-		FROM client_grants `+rest, args,
-		func(rows pgx.Rows) (signet.ClientGrant, error) {
-			var (
-				g                signet.ClientGrant
-				scope            string
-				created, updated *int64
-			)
-			if err := rows.Scan(&g.Tenant, &g.ID, &g.ClientID, &g.Audience, &scope, &created, &updated); err != nil {
-				return signet.ClientGrant{}, err
-			}
-			if err := json.Unmarshal([]byte(scope), &g.Scope); err != nil {
-				return signet.ClientGrant{}, fmt.Errorf("client grant %s: scope: %w", g.ID, err)
-			}
-			g.CreatedAt, g.UpdatedAt = decodeTime(created), decodeTime(updated)
-			return g, nil
-		})
+	return queryAll(ctx, q, `SELECT `+sqlcodec.ClientGrantColumns+` FROM client_grants `+rest, args, sqlcodec.ScanClientGrant)
 }

@@ -2,13 +2,13 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strconv"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/signet-auth/signet"
+	"github.com/signet-auth/signet/internal/sqlcodec"
 )
 
 // keysetQuery reads a tenant's keys in the order they were added, in one
@@ -86,7 +86,8 @@ func (db *DB) UpdateKeyset(ctx context.Context, tenant string, fn func(*signet.K
 	}
 	for i := range ks.Keys {
 		k := &ks.Keys[i]
-		k.CreatedAt, k.CurrentSince, k.CurrentUntil, k.RevokedAt = utc(k.CreatedAt), utc(k.CurrentSince), utc(k.CurrentUntil), utc(k.RevokedAt)
+		k.CreatedAt, k.CurrentSince = sqlcodec.UTC(k.CreatedAt), sqlcodec.UTC(k.CurrentSince)
+		k.CurrentUntil, k.RevokedAt = sqlcodec.UTC(k.CurrentUntil), sqlcodec.UTC(k.RevokedAt)
 	}
 	return ks, nil
 }
@@ -95,7 +96,7 @@ func (db *DB) UpdateKeyset(ctx context.Context, tenant string, fn func(*signet.K
 // Returns ErrTenantNotFound for an unknown tenant.
 func loadKeyset(ctx context.Context, q querier, tenant string) (signet.Keyset, error) {
 	var found bool
-	keys, err := queryAll(ctx, q, keysetQuery, []any{tenant}, func(rows pgx.Rows) (*signet.Key, error) {
+	keys, err := queryAll(ctx, q, keysetQuery, []any{tenant}, func(rows sqlcodec.Scanner) (*signet.Key, error) {
 		found = true
 		var (
 			k                                signet.Key
@@ -110,8 +111,8 @@ func loadKeyset(ctx context.Context, q querier, tenant string) (signet.Keyset, e
 			return nil, nil
 		}
 		k.KID, k.Algorithm, k.State = *kid, *alg, signet.KeyState(*state)
-		k.CreatedAt, k.CurrentSince = decodeTime(created), decodeTime(since)
-		k.CurrentUntil, k.RevokedAt = decodeTime(until), decodeTime(revokedAt)
+		k.CreatedAt, k.CurrentSince = sqlcodec.DecodeTime(created), sqlcodec.DecodeTime(since)
+		k.CurrentUntil, k.RevokedAt = sqlcodec.DecodeTime(until), sqlcodec.DecodeTime(revokedAt)
 		return &k, nil
 	})
 	if err != nil {
@@ -130,14 +131,12 @@ func loadKeyset(ctx context.Context, q querier, tenant string) (signet.Keyset, e
 }
 
 func insertKey(ctx context.Context, tx pgx.Tx, tenant string, k signet.Key) error {
-	ts, err := times(k.CreatedAt, k.CurrentSince, k.CurrentUntil, k.RevokedAt)
+	args, err := sqlcodec.KeyArgs(tenant, k)
 	if err != nil {
 		return err
 	}
-	_, err = tx.Exec(ctx, `INSERT INTO signing_keys (tenant, kid, algorithm, state, certificate,
-		sealed_private_key, created_at, current_since, current_until, revoked_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		tenant, k.KID, k.Algorithm, string(k.State), k.Certificate, k.SealedPrivateKey, ts[0], ts[1], ts[2], ts[3])
+	_, err = tx.Exec(ctx, `INSERT INTO signing_keys (`+sqlcodec.KeyColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, args...)
 	if isConstraint(err) {
 		return signet.Errorf(signet.ECONFLICT, "Signing key %s already exists.", k.KID)
 	}
@@ -145,14 +144,13 @@ func insertKey(ctx context.Context, tx pgx.Tx, tenant string, k signet.Key) erro
 }
 
 func updateKey(ctx context.Context, tx pgx.Tx, tenant string, k signet.Key) error {
-	ts, err := times(k.CreatedAt, k.CurrentSince, k.CurrentUntil, k.RevokedAt)
+	args, err := sqlcodec.KeyArgs(tenant, k)
 	if err != nil {
 		return err
 	}
 	_, err = tx.Exec(ctx, `UPDATE signing_keys SET algorithm = $1, state = $2, certificate = $3,
 		sealed_private_key = $4, created_at = $5, current_since = $6, current_until = $7, revoked_at = $8
-		WHERE tenant = $9 AND kid = $10`,
-		k.Algorithm, string(k.State), k.Certificate, k.SealedPrivateKey, ts[0], ts[1], ts[2], ts[3], tenant, k.KID)
+		WHERE tenant = $9 AND kid = $10`, args...)
 	return err
 }
 
@@ -160,17 +158,11 @@ func updateKey(ctx context.Context, tx pgx.Tx, tenant string, k signet.Key) erro
 // Returns ErrConflict if an IdempotencyKey was already used by the tenant.
 func insertEvents(ctx context.Context, tx pgx.Tx, tenant string, evs []signet.Event) error {
 	for _, e := range evs {
-		at, err := encodeTime(e.Time)
+		args, err := sqlcodec.EventArgs(tenant, e)
 		if err != nil {
 			return err
 		}
-		data, err := json.Marshal(e.Data)
-		if err != nil {
-			return err
-		}
-		_, err = tx.Exec(ctx, `INSERT INTO events (tenant, time, type, actor, kid, idempotency_key, data)
-			VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-			tenant, at, e.Type, e.Actor, e.KID, nullString(e.IdempotencyKey), string(data))
+		_, err = tx.Exec(ctx, `INSERT INTO events (`+sqlcodec.EventColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`, args...)
 		if isConstraint(err) {
 			return signet.Errorf(signet.ECONFLICT, "Idempotency key %q was already used.", e.IdempotencyKey)
 		} else if err != nil {
@@ -196,27 +188,8 @@ func (db *DB) Events(ctx context.Context, tenant string, f signet.EventFilter) (
 		where += " AND type = $" + strconv.Itoa(len(args))
 	}
 	args = append(args, f.Max())
-	evs, err := queryAll(ctx, db.pool, `SELECT seq, time, type, actor, kid, idempotency_key, data
-		FROM events WHERE `+where+` ORDER BY seq DESC LIMIT $`+strconv.Itoa(len(args)), args,
-		func(rows pgx.Rows) (signet.Event, error) {
-			var (
-				e    signet.Event
-				at   *int64
-				idem *string
-				data string
-			)
-			if err := rows.Scan(&e.Seq, &at, &e.Type, &e.Actor, &e.KID, &idem, &data); err != nil {
-				return signet.Event{}, err
-			}
-			if err := json.Unmarshal([]byte(data), &e.Data); err != nil {
-				return signet.Event{}, fmt.Errorf("event %d: %w", e.Seq, err)
-			}
-			e.Tenant, e.Time = tenant, decodeTime(at)
-			if idem != nil {
-				e.IdempotencyKey = *idem
-			}
-			return e, nil
-		})
+	evs, err := queryAll(ctx, db.pool, `SELECT seq, `+sqlcodec.EventColumns+`
+		FROM events WHERE `+where+` ORDER BY seq DESC LIMIT $`+strconv.Itoa(len(args)), args, sqlcodec.ScanEvent)
 	if err != nil {
 		return nil, fmt.Errorf("events %s: %w", tenant, err)
 	}

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"math"
 	"slices"
 	"sync"
 	"time"
@@ -19,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/signet-auth/signet"
+	"github.com/signet-auth/signet/internal/sqlcodec"
 )
 
 //go:embed migrations/*.sql
@@ -226,7 +226,7 @@ type querier interface {
 // arguments hold text PostgreSQL cannot store (a NUL) matches nothing, as
 // such text is never stored: it returns no rows rather than an error (inside
 // a transaction, which that error has aborted, the caller must then return).
-func queryAll[T any](ctx context.Context, q querier, query string, args []any, scan func(pgx.Rows) (T, error)) ([]T, error) {
+func queryAll[T any](ctx context.Context, q querier, query string, args []any, scan func(sqlcodec.Scanner) (T, error)) ([]T, error) {
 	rows, err := q.Query(ctx, query, args...)
 	if isBadText(err) {
 		return nil, nil
@@ -349,67 +349,4 @@ func missing(err error) bool {
 func isBadText(err error) bool {
 	e := pgError(err)
 	return e != nil && (e.Code == codeBadEncoding || e.Code == codeUntranslatable)
-}
-
-// encodeTime returns t as Unix nanoseconds, or nil for the zero time.
-// Returns EINVALID for a time outside the int64 nanosecond range (1678 to 2262).
-func encodeTime(t time.Time) (any, error) {
-	if t.IsZero() {
-		return nil, nil
-	}
-	if t.Before(minTime) || t.After(maxTime) {
-		return nil, signet.Errorf(signet.EINVALID, "Time %s is out of range.", t.Format(time.RFC3339Nano))
-	}
-	return t.UnixNano(), nil
-}
-
-var (
-	minTime = time.Unix(0, math.MinInt64).UTC()
-	maxTime = time.Unix(0, math.MaxInt64).UTC()
-)
-
-// decodeTime is the inverse of encodeTime; times come back in UTC.
-func decodeTime(n *int64) time.Time {
-	if n == nil {
-		return time.Time{}
-	}
-	return time.Unix(0, *n).UTC()
-}
-
-// utc returns t in UTC as stored: the zero time stays zero.
-func utc(t time.Time) time.Time {
-	if t.IsZero() {
-		return time.Time{}
-	}
-	return t.UTC()
-}
-
-// times encodes several times at once, failing on the first out of range.
-func times(ts ...time.Time) ([]any, error) {
-	out := make([]any, len(ts))
-	for i, t := range ts {
-		v, err := encodeTime(t)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = v
-	}
-	return out, nil
-}
-
-// nullString maps "" to NULL.
-func nullString(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
-// nonNil returns s, or an empty slice if s is nil, so that it is stored as
-// the JSON array [] rather than null.
-func nonNil[T any](s []T) []T {
-	if s == nil {
-		return []T{}
-	}
-	return s
 }

@@ -2,12 +2,12 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/signet-auth/signet"
+	"github.com/signet-auth/signet/internal/sqlcodec"
 )
 
 // CreateResourceServer stores a new resource server as given (the caller
@@ -16,12 +16,11 @@ import (
 // or identifier, and ErrTenantNotFound if the tenant does not exist.
 func (db *DB) CreateResourceServer(ctx context.Context, rs signet.ResourceServer) error {
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
-		args, err := resourceServerArgs(rs)
+		args, err := sqlcodec.ResourceServerArgs(rs)
 		if err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO resource_servers (name, identifier, scopes, signing_alg,
-			token_lifetime, system, created_at, updated_at, tenant, id)
+		_, err = tx.Exec(ctx, `INSERT INTO resource_servers (`+sqlcodec.ResourceServerColumns+`)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, args...)
 		switch {
 		case isForeignKey(err):
@@ -41,21 +40,6 @@ func (db *DB) CreateResourceServer(ctx context.Context, rs signet.ResourceServer
 
 func identifierConflict(rs signet.ResourceServer) error {
 	return signet.Errorf(signet.ECONFLICT, "A resource server with identifier %q already exists.", rs.Identifier)
-}
-
-// resourceServerArgs are the columns of rs in the order of the INSERT and
-// UPDATE statements: the updatable ones, then tenant and id.
-func resourceServerArgs(rs signet.ResourceServer) ([]any, error) {
-	ts, err := times(rs.CreatedAt, rs.UpdatedAt)
-	if err != nil {
-		return nil, err
-	}
-	scopes, err := json.Marshal(nonNil(rs.Scopes))
-	if err != nil {
-		return nil, err
-	}
-	return []any{rs.Name, rs.Identifier, string(scopes), rs.SigningAlg, rs.TokenLifetime, rs.System,
-		ts[0], ts[1], rs.Tenant, rs.ID}, nil
 }
 
 // ResourceServer returns one resource server by id.
@@ -106,7 +90,7 @@ func (db *DB) UpdateResourceServer(ctx context.Context, tenant, id string, fn fu
 		fn,
 		func(tx pgx.Tx, rs *signet.ResourceServer) error {
 			rs.Tenant, rs.ID = tenant, id
-			args, err := resourceServerArgs(*rs)
+			args, err := sqlcodec.ResourceServerArgs(*rs)
 			if err != nil {
 				return err
 			}
@@ -128,7 +112,7 @@ func (db *DB) UpdateResourceServer(ctx context.Context, tenant, id string, fn fu
 			}
 			return err
 		})
-	rs.CreatedAt, rs.UpdatedAt = utc(rs.CreatedAt), utc(rs.UpdatedAt)
+	rs.CreatedAt, rs.UpdatedAt = sqlcodec.UTC(rs.CreatedAt), sqlcodec.UTC(rs.UpdatedAt)
 	return rs, err
 }
 
@@ -163,22 +147,6 @@ func getResourceServer(ctx context.Context, q querier, where string, args ...any
 // queryResourceServers returns the resource servers that rest selects: the
 // query's text after FROM resource_servers (WHERE, ORDER BY, a locking clause).
 func queryResourceServers(ctx context.Context, q querier, rest string, args ...any) ([]signet.ResourceServer, error) {
-	return queryAll(ctx, q, `SELECT tenant, id, name, identifier, scopes, signing_alg,
-		token_lifetime, system, created_at, updated_at FROM resource_servers `+rest, args,
-		func(rows pgx.Rows) (signet.ResourceServer, error) {
-			var (
-				rs               signet.ResourceServer
-				scopes           string
-				created, updated *int64
-			)
-			if err := rows.Scan(&rs.Tenant, &rs.ID, &rs.Name, &rs.Identifier, &scopes, &rs.SigningAlg,
-				&rs.TokenLifetime, &rs.System, &created, &updated); err != nil {
-				return signet.ResourceServer{}, err
-			}
-			if err := json.Unmarshal([]byte(scopes), &rs.Scopes); err != nil {
-				return signet.ResourceServer{}, fmt.Errorf("resource server %s: scopes: %w", rs.ID, err)
-			}
-			rs.CreatedAt, rs.UpdatedAt = decodeTime(created), decodeTime(updated)
-			return rs, nil
-		})
+	return queryAll(ctx, q, `SELECT `+sqlcodec.ResourceServerColumns+` FROM resource_servers `+rest, args,
+		sqlcodec.ScanResourceServer)
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/signet-auth/signet"
+	"github.com/signet-auth/signet/internal/sqlcodec"
 )
 
 // CreateTenant stores t with its first keyset ks and the keyset's events, in
@@ -20,15 +21,11 @@ func (db *DB) CreateTenant(ctx context.Context, t signet.Tenant, ks signet.Keyse
 		return fmt.Errorf("create tenant %s: %w", t.Name, err)
 	}
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
-		created, err := encodeTime(t.CreatedAt)
+		args, err := sqlcodec.TenantArgs(t)
 		if err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO tenants
-			(name, algorithm, rotation_period, revoke_previous_after, min_next_age, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6)`,
-			t.Name, t.Algorithm, int64(t.Policy.RotationPeriod), int64(t.Policy.RevokePreviousAfter),
-			int64(t.Policy.MinNextAge), created)
+		_, err = tx.Exec(ctx, `INSERT INTO tenants (`+sqlcodec.TenantColumns+`) VALUES ($1, $2, $3, $4, $5, $6)`, args...)
 		if isConstraint(err) {
 			return signet.Errorf(signet.ECONFLICT, "Tenant %q already exists.", t.Name)
 		} else if err != nil {
@@ -112,10 +109,12 @@ func (db *DB) UpdateTenant(ctx context.Context, name string, fn func(*signet.Ten
 		fn,
 		func(tx pgx.Tx, t *signet.Tenant) error {
 			t.Name, t.CreatedAt = name, created
-			_, err := tx.Exec(ctx, `UPDATE tenants SET algorithm = $1, rotation_period = $2,
-				revoke_previous_after = $3, min_next_age = $4 WHERE name = $5`,
-				t.Algorithm, int64(t.Policy.RotationPeriod), int64(t.Policy.RevokePreviousAfter),
-				int64(t.Policy.MinNextAge), name)
+			args, err := sqlcodec.TenantArgs(*t)
+			if err != nil {
+				return err
+			}
+			_, err = tx.Exec(ctx, `UPDATE tenants SET algorithm = $1, rotation_period = $2,
+				revoke_previous_after = $3, min_next_age = $4 WHERE name = $5`, args[:5]...)
 			if err != nil {
 				return err
 			}
@@ -140,8 +139,7 @@ func (db *DB) UpdateTenant(ctx context.Context, name string, fn func(*signet.Ten
 
 // tenantQuery selects tenants with their hosts in order, in one statement
 // (one snapshot).
-const tenantQuery = `SELECT t.name, t.algorithm, t.rotation_period, t.revoke_previous_after,
-	t.min_next_age, t.created_at,
+const tenantQuery = `SELECT ` + sqlcodec.TenantColumns + `,
 	ARRAY(SELECT h.host FROM tenant_hosts h WHERE h.tenant = t.name ORDER BY h.position)
 	FROM tenants t`
 
@@ -152,23 +150,12 @@ func getTenant(ctx context.Context, q querier, name string) (signet.Tenant, erro
 	return one(ts, err, signet.ErrTenantNotFound)
 }
 
-func scanTenant(rows pgx.Rows) (signet.Tenant, error) {
-	var (
-		t                 signet.Tenant
-		rot, revoke, next int64
-		created           *int64
-	)
-	if err := rows.Scan(&t.Name, &t.Algorithm, &rot, &revoke, &next, &created, &t.Hosts); err != nil {
-		return signet.Tenant{}, err
+// scanTenant reads a row of tenantQuery.
+func scanTenant(r sqlcodec.Scanner) (signet.Tenant, error) {
+	var hosts []string
+	t, err := sqlcodec.ScanTenant(r, &hosts)
+	if len(hosts) > 0 {
+		t.Hosts = hosts
 	}
-	if len(t.Hosts) == 0 {
-		t.Hosts = nil
-	}
-	t.Policy = signet.Policy{
-		RotationPeriod:      time.Duration(rot),
-		RevokePreviousAfter: time.Duration(revoke),
-		MinNextAge:          time.Duration(next),
-	}
-	t.CreatedAt = decodeTime(created)
-	return t, nil
+	return t, err
 }

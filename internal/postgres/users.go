@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -10,12 +9,10 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/signet-auth/signet"
+	"github.com/signet-auth/signet/internal/sqlcodec"
 )
 
 var _ signet.UserStore = (*DB)(nil)
-
-const userColumns = `tenant, id, email, email_verified, name, password_hash, blocked, last_login,
-	logins_count, created_at, updated_at`
 
 // userConstraint translates a constraint violation on the users table.
 func userConstraint(err error, u signet.User) error {
@@ -38,12 +35,12 @@ func userConstraint(err error, u signet.User) error {
 // the id is, and ErrTenantNotFound if the tenant does not exist.
 func (db *DB) CreateUser(ctx context.Context, u signet.User) error {
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
-		ts, err := times(u.LastLogin, u.CreatedAt, u.UpdatedAt)
+		args, err := sqlcodec.UserArgs(u)
 		if err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO users (`+userColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-			u.Tenant, u.ID, u.Email, u.EmailVerified, u.Name, u.PasswordHash, u.Blocked, ts[0], u.LoginsCount, ts[1], ts[2])
+		_, err = tx.Exec(ctx, `INSERT INTO users (`+sqlcodec.UserColumns+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, args...)
 		return userConstraint(err, u)
 	})
 	if err != nil {
@@ -119,20 +116,19 @@ func (db *DB) UpdateUser(ctx context.Context, tenant, id string, fn func(*signet
 		fn,
 		func(tx pgx.Tx, u *signet.User) error {
 			u.Tenant, u.ID = tenant, id
-			ts, err := times(u.LastLogin, u.CreatedAt, u.UpdatedAt)
+			args, err := sqlcodec.UserArgs(*u)
 			if err != nil {
 				return err
 			}
 			_, err = tx.Exec(ctx, `UPDATE users SET email = $1, email_verified = $2, name = $3, password_hash = $4,
 				blocked = $5, last_login = $6, logins_count = $7, created_at = $8, updated_at = $9
-				WHERE tenant = $10 AND id = $11`,
-				u.Email, u.EmailVerified, u.Name, u.PasswordHash, u.Blocked, ts[0], u.LoginsCount, ts[1], ts[2], tenant, id)
+				WHERE tenant = $10 AND id = $11`, args...)
 			return userConstraint(err, *u)
 		})
 	if err != nil {
 		return signet.User{}, err
 	}
-	u.LastLogin, u.CreatedAt, u.UpdatedAt = utc(u.LastLogin), utc(u.CreatedAt), utc(u.UpdatedAt)
+	u.LastLogin, u.CreatedAt, u.UpdatedAt = sqlcodec.UTC(u.LastLogin), sqlcodec.UTC(u.CreatedAt), sqlcodec.UTC(u.UpdatedAt)
 	return u, nil
 }
 
@@ -150,18 +146,7 @@ func (db *DB) DeleteUser(ctx context.Context, tenant, id string) error {
 }
 
 func queryUsers(ctx context.Context, q querier, rest string, args ...any) ([]signet.User, error) {
-	return queryAll(ctx, q, `SELECT `+userColumns+` FROM users `+rest, args, func(rows pgx.Rows) (signet.User, error) {
-		var (
-			u                      signet.User
-			last, created, updated *int64
-		)
-		if err := rows.Scan(&u.Tenant, &u.ID, &u.Email, &u.EmailVerified, &u.Name, &u.PasswordHash, &u.Blocked,
-			&last, &u.LoginsCount, &created, &updated); err != nil {
-			return signet.User{}, err
-		}
-		u.LastLogin, u.CreatedAt, u.UpdatedAt = decodeTime(last), decodeTime(created), decodeTime(updated)
-		return u, nil
-	})
+	return queryAll(ctx, q, `SELECT `+sqlcodec.UserColumns+` FROM users `+rest, args, sqlcodec.ScanUser)
 }
 
 // userRef checks that a user of the tenant exists, for the flow's rows.
@@ -185,15 +170,6 @@ func userRef(ctx context.Context, tx pgx.Tx, tenant, userID string) error {
 	return signet.ErrUserNotFound
 }
 
-// expiry encodes a required expiry time.
-// Returns EINVALID for the zero time.
-func expiry(t time.Time) (any, error) {
-	if t.IsZero() {
-		return nil, signet.Errorf(signet.EINVALID, "An expiry time is required.")
-	}
-	return encodeTime(t)
-}
-
 // CreateSession stores a login session.
 // Returns ErrTenantNotFound, ErrUserNotFound, or ErrConflict if the id digest is taken.
 func (db *DB) CreateSession(ctx context.Context, s signet.LoginSession) error {
@@ -201,16 +177,11 @@ func (db *DB) CreateSession(ctx context.Context, s signet.LoginSession) error {
 		if err := userRef(ctx, tx, s.Tenant, s.UserID); err != nil {
 			return err
 		}
-		exp, err := expiry(s.ExpiresAt)
+		args, err := sqlcodec.SessionArgs(s)
 		if err != nil {
 			return err
 		}
-		auth, err := encodeTime(s.AuthTime)
-		if err != nil {
-			return err
-		}
-		_, err = tx.Exec(ctx, `INSERT INTO login_sessions (tenant, id_hash, user_id, auth_time, expires_at)
-			VALUES ($1, $2, $3, $4, $5)`, s.Tenant, s.IDHash, s.UserID, auth, exp)
+		_, err = tx.Exec(ctx, `INSERT INTO login_sessions (`+sqlcodec.SessionColumns+`) VALUES ($1, $2, $3, $4, $5)`, args...)
 		switch {
 		case isForeignKey(err):
 			return signet.ErrUserNotFound // deleted meanwhile
@@ -228,17 +199,14 @@ func (db *DB) CreateSession(ctx context.Context, s signet.LoginSession) error {
 // Session returns the unexpired session with the id digest.
 // Returns an error matching ErrNotFound if there is none.
 func (db *DB) Session(ctx context.Context, tenant string, idHash []byte, now time.Time) (signet.LoginSession, error) {
-	s := signet.LoginSession{Tenant: tenant, IDHash: idHash}
-	var auth, exp *int64
-	err := db.pool.QueryRow(ctx, `SELECT user_id, auth_time, expires_at FROM login_sessions
-		WHERE tenant = $1 AND id_hash = $2`, tenant, idHash).Scan(&s.UserID, &auth, &exp)
+	s, err := sqlcodec.ScanSession(db.pool.QueryRow(ctx, `SELECT `+sqlcodec.SessionColumns+`
+		FROM login_sessions WHERE tenant = $1 AND id_hash = $2`, tenant, idHash))
 	switch {
 	case missing(err):
 		return signet.LoginSession{}, signet.ErrSessionNotFound
 	case err != nil:
 		return signet.LoginSession{}, fmt.Errorf("session: %w", err)
 	}
-	s.AuthTime, s.ExpiresAt = decodeTime(auth), decodeTime(exp)
 	if s.Expired(now) {
 		return signet.LoginSession{}, signet.ErrSessionNotFound
 	}
@@ -278,23 +246,12 @@ func (db *DB) CreateAuthCode(ctx context.Context, c signet.AuthCode) error {
 		if err := userRef(ctx, tx, c.Tenant, c.UserID); err != nil {
 			return err
 		}
-		exp, err := expiry(c.ExpiresAt)
+		args, err := sqlcodec.AuthCodeArgs(c)
 		if err != nil {
 			return err
 		}
-		ts, err := times(c.AuthTime, c.UsedAt)
-		if err != nil {
-			return err
-		}
-		scope, err := json.Marshal(nonNil(c.Scope))
-		if err != nil {
-			return err
-		}
-		_, err = tx.Exec(ctx, `INSERT INTO auth_codes (tenant, code_hash, client_id, redirect_uri, user_id,
-			scope, audience, nonce, code_challenge, auth_time, family_id, expires_at, used_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-			c.Tenant, c.CodeHash, c.ClientID, c.RedirectURI, c.UserID, string(scope), c.Audience, c.Nonce,
-			c.CodeChallenge, ts[0], c.FamilyID, exp, ts[1])
+		_, err = tx.Exec(ctx, `INSERT INTO auth_codes (`+sqlcodec.AuthCodeColumns+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`, args...)
 		switch {
 		case isForeignKey(err):
 			return signet.ErrUserNotFound
@@ -316,25 +273,14 @@ func (db *DB) CreateAuthCode(ctx context.Context, c signet.AuthCode) error {
 func (db *DB) RedeemAuthCode(ctx context.Context, tenant string, codeHash []byte, now time.Time) (signet.AuthCode, error) {
 	var c signet.AuthCode
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
-		var (
-			scope           string
-			auth, exp, used *int64
-		)
-		err := tx.QueryRow(ctx, `SELECT client_id, redirect_uri, user_id, scope, audience, nonce,
-			code_challenge, auth_time, family_id, expires_at, used_at FROM auth_codes
-			WHERE tenant = $1 AND code_hash = $2 FOR UPDATE`,
-			tenant, codeHash).Scan(&c.ClientID, &c.RedirectURI, &c.UserID, &scope, &c.Audience, &c.Nonce,
-			&c.CodeChallenge, &auth, &c.FamilyID, &exp, &used)
+		var err error
+		c, err = sqlcodec.ScanAuthCode(tx.QueryRow(ctx, `SELECT `+sqlcodec.AuthCodeColumns+`
+			FROM auth_codes WHERE tenant = $1 AND code_hash = $2 FOR UPDATE`, tenant, codeHash))
 		if missing(err) {
 			return signet.ErrCodeInvalid
 		}
 		if err != nil {
 			return err
-		}
-		c.Tenant, c.CodeHash = tenant, codeHash
-		c.AuthTime, c.ExpiresAt, c.UsedAt = decodeTime(auth), decodeTime(exp), decodeTime(used)
-		if err := json.Unmarshal([]byte(scope), &c.Scope); err != nil {
-			return fmt.Errorf("scope: %w", err)
 		}
 		if err := c.Redeem(now); err != nil {
 			return err
@@ -352,9 +298,6 @@ func (db *DB) RedeemAuthCode(ctx context.Context, tenant string, codeHash []byte
 	return c, nil
 }
 
-const refreshColumns = `tenant, token_hash, family_id, client_id, user_id, scope, audience, auth_time, created_at,
-	expires_at, used_at, revoked_at`
-
 // CreateRefreshToken stores the first token of a family.
 // Returns ErrTenantNotFound, ErrUserNotFound, or ErrConflict if the digest is taken.
 func (db *DB) CreateRefreshToken(ctx context.Context, t signet.RefreshToken) error {
@@ -371,20 +314,12 @@ func (db *DB) CreateRefreshToken(ctx context.Context, t signet.RefreshToken) err
 }
 
 func insertRefresh(ctx context.Context, tx pgx.Tx, t signet.RefreshToken) error {
-	exp, err := expiry(t.ExpiresAt)
+	args, err := sqlcodec.RefreshTokenArgs(t)
 	if err != nil {
 		return err
 	}
-	ts, err := times(t.AuthTime, t.CreatedAt, t.UsedAt, t.RevokedAt)
-	if err != nil {
-		return err
-	}
-	scope, err := json.Marshal(nonNil(t.Scope))
-	if err != nil {
-		return err
-	}
-	_, err = tx.Exec(ctx, `INSERT INTO refresh_tokens (`+refreshColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-		t.Tenant, t.TokenHash, t.FamilyID, t.ClientID, t.UserID, string(scope), t.Audience, ts[0], ts[1], exp, ts[2], ts[3])
+	_, err = tx.Exec(ctx, `INSERT INTO refresh_tokens (`+sqlcodec.RefreshTokenColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`, args...)
 	switch {
 	case isForeignKey(err):
 		return signet.ErrUserNotFound
@@ -406,26 +341,12 @@ func (db *DB) RefreshToken(ctx context.Context, tenant string, tokenHash []byte)
 
 // getRefresh reads one token; lock is "" or a locking clause.
 func getRefresh(ctx context.Context, q querier, tenant string, tokenHash []byte, lock string) (signet.RefreshToken, error) {
-	var (
-		t                                 signet.RefreshToken
-		scope                             string
-		auth, created, exp, used, revoked *int64
-	)
-	err := q.QueryRow(ctx, `SELECT `+refreshColumns+` FROM refresh_tokens WHERE tenant = $1 AND token_hash = $2 `+lock,
-		tenant, tokenHash).Scan(&t.Tenant, &t.TokenHash, &t.FamilyID, &t.ClientID, &t.UserID, &scope, &t.Audience,
-		&auth, &created, &exp, &used, &revoked)
+	t, err := sqlcodec.ScanRefreshToken(q.QueryRow(ctx, `SELECT `+sqlcodec.RefreshTokenColumns+`
+		FROM refresh_tokens WHERE tenant = $1 AND token_hash = $2 `+lock, tenant, tokenHash))
 	if missing(err) {
 		return signet.RefreshToken{}, signet.ErrRefreshTokenInvalid
 	}
-	if err != nil {
-		return signet.RefreshToken{}, err
-	}
-	if err := json.Unmarshal([]byte(scope), &t.Scope); err != nil {
-		return signet.RefreshToken{}, fmt.Errorf("scope: %w", err)
-	}
-	t.AuthTime, t.CreatedAt, t.ExpiresAt = decodeTime(auth), decodeTime(created), decodeTime(exp)
-	t.UsedAt, t.RevokedAt = decodeTime(used), decodeTime(revoked)
-	return t, nil
+	return t, err
 }
 
 // RotateRefreshToken uses up a token (its row locked) and stores its
@@ -459,7 +380,7 @@ func (db *DB) RotateRefreshToken(ctx context.Context, tenant string, oldHash []b
 	case reused:
 		return signet.RefreshToken{}, signet.ErrRefreshTokenReused
 	}
-	next.AuthTime, next.CreatedAt, next.ExpiresAt = utc(next.AuthTime), utc(next.CreatedAt), utc(next.ExpiresAt)
+	next.AuthTime, next.CreatedAt, next.ExpiresAt = sqlcodec.UTC(next.AuthTime), sqlcodec.UTC(next.CreatedAt), sqlcodec.UTC(next.ExpiresAt)
 	return next, nil
 }
 

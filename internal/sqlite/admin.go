@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/signet-auth/signet"
+	"github.com/signet-auth/signet/internal/sqlcodec"
 )
 
 var _ signet.AdminStore = (*DB)(nil)
@@ -18,12 +19,11 @@ var _ signet.AdminStore = (*DB)(nil)
 // a granted tenant does not exist.
 func (db *DB) CreateAdmin(ctx context.Context, a signet.Admin) error {
 	err := db.inWrite(ctx, func(tx *sql.Tx) error {
-		ts, err := times(a.CreatedAt, a.UpdatedAt, a.LastSignInAt)
+		args, err := sqlcodec.AdminArgs(a)
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO admins (id, email, password_hash, created_at, updated_at,
-			last_sign_in_at) VALUES (?, ?, ?, ?, ?, ?)`, a.ID, a.Email, a.PasswordHash, ts[0], ts[1], ts[2])
+		_, err = tx.ExecContext(ctx, `INSERT INTO admins (`+sqlcodec.AdminColumns+`) VALUES (?, ?, ?, ?, ?, ?)`, args...)
 		if isConstraint(err) {
 			return signet.Errorf(signet.ECONFLICT, "An administrator with id %q or e-mail %q already exists.", a.ID, a.Email)
 		} else if err != nil {
@@ -108,12 +108,12 @@ func (db *DB) UpdateAdmin(ctx context.Context, id string, fn func(*signet.Admin)
 		func(tx *sql.Tx, a *signet.Admin) error {
 			a.ID = id
 			a.Tenants = signet.NormalizeGrants(a.Tenants)
-			ts, err := times(a.CreatedAt, a.UpdatedAt, a.LastSignInAt)
+			args, err := sqlcodec.AdminArgs(*a)
 			if err != nil {
 				return err
 			}
 			_, err = tx.ExecContext(ctx, `UPDATE admins SET email = ?, password_hash = ?, created_at = ?,
-				updated_at = ?, last_sign_in_at = ? WHERE id = ?`, a.Email, a.PasswordHash, ts[0], ts[1], ts[2], id)
+				updated_at = ?, last_sign_in_at = ? WHERE id = ?`, args...)
 			if isConstraint(err) {
 				return signet.Errorf(signet.ECONFLICT, "An administrator with e-mail %q already exists.", a.Email)
 			} else if err != nil {
@@ -127,7 +127,7 @@ func (db *DB) UpdateAdmin(ctx context.Context, id string, fn func(*signet.Admin)
 	if err != nil {
 		return signet.Admin{}, err
 	}
-	a.CreatedAt, a.UpdatedAt, a.LastSignInAt = utc(a.CreatedAt), utc(a.UpdatedAt), utc(a.LastSignInAt)
+	a.CreatedAt, a.UpdatedAt, a.LastSignInAt = sqlcodec.UTC(a.CreatedAt), sqlcodec.UTC(a.UpdatedAt), sqlcodec.UTC(a.LastSignInAt)
 	return a, nil
 }
 
@@ -152,33 +152,14 @@ func getAdmin(ctx context.Context, tx *sql.Tx, where string, args ...any) (signe
 // queryAdmins returns the admins matching where, with their grants, ordered
 // by e-mail. It runs two queries, so q should be a transaction.
 func queryAdmins(ctx context.Context, tx *sql.Tx, where string, args ...any) ([]signet.Admin, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT id, email, password_hash, created_at, updated_at, last_sign_in_at
-		FROM admins `+where+` ORDER BY email`, args...)
-	if err != nil {
+	as, err := queryAll(ctx, tx, `SELECT `+sqlcodec.AdminColumns+` FROM admins `+where+` ORDER BY email`,
+		args, sqlcodec.ScanAdmin)
+	if err != nil || len(as) == 0 {
 		return nil, err
 	}
-	defer rows.Close()
-	var (
-		as    []signet.Admin
-		index = map[string]int{}
-	)
-	for rows.Next() {
-		var (
-			a                        signet.Admin
-			created, updated, signIn sql.NullInt64
-		)
-		if err := rows.Scan(&a.ID, &a.Email, &a.PasswordHash, &created, &updated, &signIn); err != nil {
-			return nil, err
-		}
-		a.CreatedAt, a.UpdatedAt, a.LastSignInAt = decodeTime(created), decodeTime(updated), decodeTime(signIn)
-		index[a.ID] = len(as)
-		as = append(as, a)
-	}
-	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
-		return nil, err
-	}
-	if len(as) == 0 {
-		return nil, nil
+	index := make(map[string]int, len(as))
+	for i, a := range as {
+		index[a.ID] = i
 	}
 	// One query for every admin's grants: the list is small, and a filter
 	// by id would need a parameter per admin.
@@ -204,15 +185,12 @@ func queryAdmins(ctx context.Context, tx *sql.Tx, where string, args ...any) ([]
 // admin does not exist.
 func (db *DB) CreateAdminSession(ctx context.Context, s signet.AdminSession) error {
 	err := db.inWrite(ctx, func(tx *sql.Tx) error {
-		ts, err := times(s.CreatedAt, s.LastSeenAt, s.ExpiresAt)
+		args, err := sqlcodec.AdminSessionArgs(s)
 		if err != nil {
 			return err
 		}
-		if ts[2] == nil {
-			return signet.Errorf(signet.EINVALID, "A session needs an expiry time.")
-		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO admin_sessions (id_hash, admin_id, created_at, last_seen_at,
-			expires_at, flash) VALUES (?, ?, ?, ?, ?, ?)`, s.IDHash, s.AdminID, ts[0], ts[1], ts[2], s.Flash)
+		_, err = tx.ExecContext(ctx, `INSERT INTO admin_sessions (`+sqlcodec.AdminSessionColumns+`)
+			VALUES (?, ?, ?, ?, ?, ?)`, args...)
 		switch {
 		case isForeignKey(err):
 			return signet.ErrAdminNotFound
@@ -252,21 +230,18 @@ func (db *DB) UpdateAdminSession(ctx context.Context, idHash []byte, fn func(*si
 		func(tx *sql.Tx, s *signet.AdminSession) error {
 			// What fn may not change stays as stored.
 			s.IDHash, s.AdminID, s.CreatedAt = orig.IDHash, orig.AdminID, orig.CreatedAt
-			ts, err := times(s.LastSeenAt, s.ExpiresAt)
+			args, err := sqlcodec.AdminSessionArgs(*s)
 			if err != nil {
 				return err
 			}
-			if ts[1] == nil {
-				return signet.Errorf(signet.EINVALID, "A session needs an expiry time.")
-			}
 			_, err = tx.ExecContext(ctx, `UPDATE admin_sessions SET last_seen_at = ?, expires_at = ?, flash = ?
-				WHERE id_hash = ?`, ts[0], ts[1], s.Flash, idHash)
+				WHERE id_hash = ?`, args[:4]...)
 			return err
 		})
 	if err != nil {
 		return signet.AdminSession{}, err
 	}
-	s.LastSeenAt, s.ExpiresAt = utc(s.LastSeenAt), utc(s.ExpiresAt)
+	s.LastSeenAt, s.ExpiresAt = sqlcodec.UTC(s.LastSeenAt), sqlcodec.UTC(s.ExpiresAt)
 	return s, nil
 }
 
@@ -291,7 +266,7 @@ func (db *DB) DeleteAdminSessions(ctx context.Context, adminID string) (int, err
 // DeleteExpiredAdminSessions deletes the sessions that expire at or before
 // now and returns how many there were.
 func (db *DB) DeleteExpiredAdminSessions(ctx context.Context, now time.Time) (int, error) {
-	n, err := encodeTime(now)
+	n, err := sqlcodec.EncodeTime(now)
 	if err != nil {
 		return 0, fmt.Errorf("delete expired admin sessions: %w", err)
 	}
@@ -315,23 +290,7 @@ func (db *DB) deleteSessions(ctx context.Context, query string, args ...any) (in
 }
 
 func getAdminSession(ctx context.Context, q querier, idHash []byte) (signet.AdminSession, error) {
-	rows, err := q.QueryContext(ctx, `SELECT id_hash, admin_id, created_at, last_seen_at, expires_at, flash
-		FROM admin_sessions WHERE id_hash = ?`, idHash)
-	if err != nil {
-		return signet.AdminSession{}, err
-	}
-	defer rows.Close()
-	var ss []signet.AdminSession
-	for rows.Next() {
-		var (
-			s                      signet.AdminSession
-			created, seen, expires sql.NullInt64
-		)
-		if err := rows.Scan(&s.IDHash, &s.AdminID, &created, &seen, &expires, &s.Flash); err != nil {
-			return signet.AdminSession{}, err
-		}
-		s.CreatedAt, s.LastSeenAt, s.ExpiresAt = decodeTime(created), decodeTime(seen), decodeTime(expires)
-		ss = append(ss, s)
-	}
-	return one(ss, errors.Join(rows.Err(), rows.Close()), signet.ErrAdminSessionNotFound)
+	ss, err := queryAll(ctx, q, `SELECT `+sqlcodec.AdminSessionColumns+` FROM admin_sessions WHERE id_hash = ?`,
+		[]any{idHash}, sqlcodec.ScanAdminSession)
+	return one(ss, err, signet.ErrAdminSessionNotFound)
 }

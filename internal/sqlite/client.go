@@ -3,11 +3,10 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
-	"errors"
 	"fmt"
 
 	"github.com/signet-auth/signet"
+	"github.com/signet-auth/signet/internal/sqlcodec"
 )
 
 // CreateClient stores a new client as given (the caller sets its timestamps).
@@ -15,14 +14,12 @@ import (
 // ErrTenantNotFound if the tenant does not exist.
 func (db *DB) CreateClient(ctx context.Context, c signet.Client) error {
 	err := db.inWrite(ctx, func(tx *sql.Tx) error {
-		cols, err := clientColumns(c)
+		args, err := sqlcodec.ClientArgs(c)
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO clients (name, description, app_type, secret_hash, grant_types,
-			callbacks, allowed_logout_urls, token_endpoint_auth_method, id_token_lifetime, refresh_token_lifetime,
-			addons, created_at, updated_at, tenant, client_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			append(cols, c.Tenant, c.ClientID)...)
+		_, err = tx.ExecContext(ctx, `INSERT INTO clients (`+sqlcodec.ClientColumns+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
 		switch {
 		case isForeignKey(err):
 			return signet.ErrTenantNotFound
@@ -66,18 +63,17 @@ func (db *DB) UpdateClient(ctx context.Context, tenant, clientID string, fn func
 		fn,
 		func(tx *sql.Tx, c *signet.Client) error {
 			c.Tenant, c.ClientID = tenant, clientID
-			cols, err := clientColumns(*c)
+			args, err := sqlcodec.ClientArgs(*c)
 			if err != nil {
 				return err
 			}
 			_, err = tx.ExecContext(ctx, `UPDATE clients SET name = ?, description = ?, app_type = ?,
 				secret_hash = ?, grant_types = ?, callbacks = ?, allowed_logout_urls = ?,
 				token_endpoint_auth_method = ?, id_token_lifetime = ?, refresh_token_lifetime = ?, addons = ?,
-				created_at = ?, updated_at = ? WHERE tenant = ? AND client_id = ?`,
-				append(cols, tenant, clientID)...)
+				created_at = ?, updated_at = ? WHERE tenant = ? AND client_id = ?`, args...)
 			return err
 		})
-	c.CreatedAt, c.UpdatedAt = utc(c.CreatedAt), utc(c.UpdatedAt)
+	c.CreatedAt, c.UpdatedAt = sqlcodec.UTC(c.CreatedAt), sqlcodec.UTC(c.UpdatedAt)
 	return c, err
 }
 
@@ -104,62 +100,7 @@ func getClient(ctx context.Context, q querier, tenant, clientID string) (signet.
 }
 
 func queryClients(ctx context.Context, q querier, where string, args ...any) ([]signet.Client, error) {
-	rows, err := q.QueryContext(ctx, `SELECT tenant, client_id, name, description, app_type, secret_hash,
-		grant_types, callbacks, allowed_logout_urls, token_endpoint_auth_method, id_token_lifetime,
-		refresh_token_lifetime, addons, created_at, updated_at FROM clients `+where+` ORDER BY seq`, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var cs []signet.Client
-	for rows.Next() {
-		var (
-			c                                         signet.Client
-			grantTypes, callbacks, logoutURLs, addons string
-			created, updated                          sql.NullInt64
-		)
-		if err := rows.Scan(&c.Tenant, &c.ClientID, &c.Name, &c.Description, &c.AppType, &c.SecretHash,
-			&grantTypes, &callbacks, &logoutURLs, &c.TokenEndpointAuthMethod, &c.IDTokenLifetime,
-			&c.RefreshTokenLifetime, &addons, &created, &updated); err != nil {
-			return nil, err
-		}
-		for _, f := range []struct {
-			name string
-			text string
-			dst  any
-		}{
-			{"grant types", grantTypes, &c.GrantTypes},
-			{"callbacks", callbacks, &c.Callbacks},
-			{"allowed logout urls", logoutURLs, &c.AllowedLogoutURLs},
-			{"addons", addons, &c.Addons},
-		} {
-			if err := json.Unmarshal([]byte(f.text), f.dst); err != nil {
-				return nil, fmt.Errorf("client %s: %s: %w", c.ClientID, f.name, err)
-			}
-		}
-		c.CreatedAt, c.UpdatedAt = decodeTime(created), decodeTime(updated)
-		cs = append(cs, c)
-	}
-	return cs, errors.Join(rows.Err(), rows.Close())
-}
-
-// clientColumns returns c's stored columns in the order of CreateClient's
-// INSERT and UpdateClient's SET: name through updated_at.
-func clientColumns(c signet.Client) ([]any, error) {
-	ts, err := times(c.CreatedAt, c.UpdatedAt)
-	if err != nil {
-		return nil, err
-	}
-	var lists [4]string
-	for i, v := range []any{nonNil(c.GrantTypes), nonNil(c.Callbacks), nonNil(c.AllowedLogoutURLs), c.Addons} {
-		b, err := json.Marshal(v)
-		if err != nil {
-			return nil, err
-		}
-		lists[i] = string(b)
-	}
-	return []any{c.Name, c.Description, c.AppType, c.SecretHash, lists[0], lists[1], lists[2],
-		c.TokenEndpointAuthMethod, c.IDTokenLifetime, c.RefreshTokenLifetime, lists[3], ts[0], ts[1]}, nil
+	return queryAll(ctx, q, `SELECT `+sqlcodec.ClientColumns+` FROM clients `+where+` ORDER BY seq`, args, sqlcodec.ScanClient)
 }
 
 // deleteOne runs a DELETE and returns notFound if it deleted no row.
@@ -176,13 +117,4 @@ func deleteOne(ctx context.Context, tx *sql.Tx, notFound error, query string, ar
 		return notFound
 	}
 	return nil
-}
-
-// nonNil returns s, or an empty slice if s is nil, so that it is stored as
-// the JSON array [] rather than null.
-func nonNil[T any](s []T) []T {
-	if s == nil {
-		return []T{}
-	}
-	return s
 }

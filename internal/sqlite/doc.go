@@ -7,8 +7,11 @@
 // every write goes through a single connection that begins its transactions
 // with BEGIN IMMEDIATE, so writers in this process queue up instead of
 // failing with SQLITE_BUSY, and writers in other processes wait for the
-// busy timeout. Times are stored as Unix nanoseconds in UTC (NULL for the
-// zero time), lists as JSON text. Driver errors are translated at this edge:
+// busy timeout. Values are encoded by internal/sqlcodec, as in
+// internal/postgres: times as Unix nanoseconds in UTC (NULL for the zero
+// time), lists as JSON text. The rules the store applies (redeeming a code,
+// rotating a refresh token, changing a keyset) are package signet's. Driver
+// errors are translated at this edge:
 // constraint violations become signet.ErrConflict and missing rows the
 // matching not-found error.
 //

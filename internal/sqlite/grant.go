@@ -3,11 +3,10 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
-	"errors"
 	"fmt"
 
 	"github.com/signet-auth/signet"
+	"github.com/signet-auth/signet/internal/sqlcodec"
 )
 
 // CreateClientGrant stores a new grant as given (the caller sets its
@@ -17,12 +16,12 @@ import (
 // exist.
 func (db *DB) CreateClientGrant(ctx context.Context, g signet.ClientGrant) error {
 	err := db.inWrite(ctx, func(tx *sql.Tx) error {
-		args, err := grantArgs(g)
+		args, err := sqlcodec.ClientGrantArgs(g)
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO client_grants (client_id, audience, scope, created_at,
-			updated_at, tenant, id) VALUES (?, ?, ?, ?, ?, ?, ?)`, args...)
+		_, err = tx.ExecContext(ctx, `INSERT INTO client_grants (`+sqlcodec.ClientGrantColumns+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, args...)
 		switch {
 		case isForeignKey(err):
 			return signet.ErrTenantNotFound
@@ -42,20 +41,6 @@ func (db *DB) CreateClientGrant(ctx context.Context, g signet.ClientGrant) error
 
 func grantPairConflict(g signet.ClientGrant) error {
 	return signet.Errorf(signet.ECONFLICT, "A client grant for client %q and audience %q already exists.", g.ClientID, g.Audience)
-}
-
-// grantArgs are the columns of g in the order of the INSERT and UPDATE
-// statements: the updatable ones, then tenant and id.
-func grantArgs(g signet.ClientGrant) ([]any, error) {
-	ts, err := times(g.CreatedAt, g.UpdatedAt)
-	if err != nil {
-		return nil, err
-	}
-	scope, err := json.Marshal(nonNil(g.Scope))
-	if err != nil {
-		return nil, err
-	}
-	return []any{g.ClientID, g.Audience, string(scope), ts[0], ts[1], g.Tenant, g.ID}, nil
 }
 
 // ClientGrant returns one grant by id.
@@ -90,7 +75,7 @@ func (db *DB) UpdateClientGrant(ctx context.Context, tenant, id string, fn func(
 		fn,
 		func(tx *sql.Tx, g *signet.ClientGrant) error {
 			g.Tenant, g.ID = tenant, id
-			args, err := grantArgs(*g)
+			args, err := sqlcodec.ClientGrantArgs(*g)
 			if err != nil {
 				return err
 			}
@@ -101,7 +86,7 @@ func (db *DB) UpdateClientGrant(ctx context.Context, tenant, id string, fn func(
 			}
 			return err
 		})
-	g.CreatedAt, g.UpdatedAt = utc(g.CreatedAt), utc(g.UpdatedAt)
+	g.CreatedAt, g.UpdatedAt = sqlcodec.UTC(g.CreatedAt), sqlcodec.UTC(g.UpdatedAt)
 	return g, err
 }
 
@@ -124,27 +109,6 @@ func getClientGrant(ctx context.Context, q querier, tenant, id string) (signet.C
 }
 
 func queryClientGrants(ctx context.Context, q querier, where string, args ...any) ([]signet.ClientGrant, error) {
-	rows, err := q.QueryContext(ctx, `SELECT tenant, id, client_id, audience, scope, created_at, updated_at
-		FROM client_grants `+where+` ORDER BY seq`, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var gs []signet.ClientGrant
-	for rows.Next() {
-		var (
-			g                signet.ClientGrant
-			scope            string
-			created, updated sql.NullInt64
-		)
-		if err := rows.Scan(&g.Tenant, &g.ID, &g.ClientID, &g.Audience, &scope, &created, &updated); err != nil {
-			return nil, err
-		}
-		if err := json.Unmarshal([]byte(scope), &g.Scope); err != nil {
-			return nil, fmt.Errorf("client grant %s: scope: %w", g.ID, err)
-		}
-		g.CreatedAt, g.UpdatedAt = decodeTime(created), decodeTime(updated)
-		gs = append(gs, g)
-	}
-	return gs, errors.Join(rows.Err(), rows.Close())
+	return queryAll(ctx, q, `SELECT `+sqlcodec.ClientGrantColumns+` FROM client_grants `+where+` ORDER BY seq`,
+		args, sqlcodec.ScanClientGrant)
 }

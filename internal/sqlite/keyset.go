@@ -3,11 +3,10 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
-	"errors"
 	"fmt"
 
 	"github.com/signet-auth/signet"
+	"github.com/signet-auth/signet/internal/sqlcodec"
 )
 
 // Keyset returns a tenant's keys in the order they were added.
@@ -76,7 +75,8 @@ func (db *DB) UpdateKeyset(ctx context.Context, tenant string, fn func(*signet.K
 	db.hub.publish(tenant)
 	for i := range ks.Keys {
 		k := &ks.Keys[i]
-		k.CreatedAt, k.CurrentSince, k.CurrentUntil, k.RevokedAt = utc(k.CreatedAt), utc(k.CurrentSince), utc(k.CurrentUntil), utc(k.RevokedAt)
+		k.CreatedAt, k.CurrentSince = sqlcodec.UTC(k.CreatedAt), sqlcodec.UTC(k.CurrentSince)
+		k.CurrentUntil, k.RevokedAt = sqlcodec.UTC(k.CurrentUntil), sqlcodec.UTC(k.RevokedAt)
 	}
 	return ks, nil
 }
@@ -91,39 +91,29 @@ func loadKeyset(ctx context.Context, q querier, tenant string) (signet.Keyset, e
 	if !ok {
 		return signet.Keyset{}, signet.ErrTenantNotFound
 	}
-	rows, err := q.QueryContext(ctx, `SELECT kid, algorithm, state, certificate, sealed_private_key,
+	keys, err := queryAll(ctx, q, `SELECT kid, algorithm, state, certificate, sealed_private_key,
 		created_at, current_since, current_until, revoked_at
-		FROM signing_keys WHERE tenant = ? ORDER BY seq`, tenant)
-	if err != nil {
-		return signet.Keyset{}, err
-	}
-	defer rows.Close()
-	ks := signet.Keyset{Tenant: tenant}
-	for rows.Next() {
-		var (
-			k                                signet.Key
-			created, since, until, revokedAt sql.NullInt64
-		)
-		if err := rows.Scan(&k.KID, &k.Algorithm, &k.State, &k.Certificate, &k.SealedPrivateKey,
-			&created, &since, &until, &revokedAt); err != nil {
-			return signet.Keyset{}, err
-		}
-		k.CreatedAt, k.CurrentSince = decodeTime(created), decodeTime(since)
-		k.CurrentUntil, k.RevokedAt = decodeTime(until), decodeTime(revokedAt)
-		ks.Keys = append(ks.Keys, k)
-	}
-	return ks, errors.Join(rows.Err(), rows.Close())
+		FROM signing_keys WHERE tenant = ? ORDER BY seq`, []any{tenant}, scanKey)
+	return signet.Keyset{Tenant: tenant, Keys: keys}, err
+}
+
+func scanKey(r sqlcodec.Scanner) (signet.Key, error) {
+	var (
+		k                                signet.Key
+		created, since, until, revokedAt *int64
+	)
+	err := r.Scan(&k.KID, &k.Algorithm, &k.State, &k.Certificate, &k.SealedPrivateKey, &created, &since, &until, &revokedAt)
+	k.CreatedAt, k.CurrentSince = sqlcodec.DecodeTime(created), sqlcodec.DecodeTime(since)
+	k.CurrentUntil, k.RevokedAt = sqlcodec.DecodeTime(until), sqlcodec.DecodeTime(revokedAt)
+	return k, err
 }
 
 func insertKey(ctx context.Context, tx *sql.Tx, tenant string, k signet.Key) error {
-	ts, err := times(k.CreatedAt, k.CurrentSince, k.CurrentUntil, k.RevokedAt)
+	args, err := sqlcodec.KeyArgs(tenant, k)
 	if err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO signing_keys (tenant, kid, algorithm, state, certificate,
-		sealed_private_key, created_at, current_since, current_until, revoked_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		tenant, k.KID, k.Algorithm, string(k.State), k.Certificate, k.SealedPrivateKey, ts[0], ts[1], ts[2], ts[3])
+	_, err = tx.ExecContext(ctx, `INSERT INTO signing_keys (`+sqlcodec.KeyColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
 	if isConstraint(err) {
 		return signet.Errorf(signet.ECONFLICT, "Signing key %s already exists.", k.KID)
 	}
@@ -131,14 +121,13 @@ func insertKey(ctx context.Context, tx *sql.Tx, tenant string, k signet.Key) err
 }
 
 func updateKey(ctx context.Context, tx *sql.Tx, tenant string, k signet.Key) error {
-	ts, err := times(k.CreatedAt, k.CurrentSince, k.CurrentUntil, k.RevokedAt)
+	args, err := sqlcodec.KeyArgs(tenant, k)
 	if err != nil {
 		return err
 	}
 	_, err = tx.ExecContext(ctx, `UPDATE signing_keys SET algorithm = ?, state = ?, certificate = ?,
 		sealed_private_key = ?, created_at = ?, current_since = ?, current_until = ?, revoked_at = ?
-		WHERE tenant = ? AND kid = ?`,
-		k.Algorithm, string(k.State), k.Certificate, k.SealedPrivateKey, ts[0], ts[1], ts[2], ts[3], tenant, k.KID)
+		WHERE tenant = ? AND kid = ?`, args...)
 	return err
 }
 
@@ -146,17 +135,11 @@ func updateKey(ctx context.Context, tx *sql.Tx, tenant string, k signet.Key) err
 // Returns ErrConflict if an IdempotencyKey was already used by the tenant.
 func insertEvents(ctx context.Context, tx *sql.Tx, tenant string, evs []signet.Event) error {
 	for _, e := range evs {
-		at, err := encodeTime(e.Time)
+		args, err := sqlcodec.EventArgs(tenant, e)
 		if err != nil {
 			return err
 		}
-		data, err := json.Marshal(e.Data)
-		if err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO events (tenant, time, type, actor, kid, idempotency_key, data)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			tenant, at, e.Type, e.Actor, e.KID, nullString(e.IdempotencyKey), string(data))
+		_, err = tx.ExecContext(ctx, `INSERT INTO events (`+sqlcodec.EventColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`, args...)
 		if isConstraint(err) {
 			return signet.Errorf(signet.ECONFLICT, "Idempotency key %q was already used.", e.IdempotencyKey)
 		} else if err != nil {
@@ -179,30 +162,10 @@ func (db *DB) Events(ctx context.Context, tenant string, f signet.EventFilter) (
 	if f.Type != "" {
 		where += " AND type = ?3"
 	}
-	rows, err := db.cached.QueryContext(ctx, `SELECT seq, time, type, actor, kid, idempotency_key, data
-		FROM events WHERE `+where+` ORDER BY seq DESC LIMIT ?4`, tenant, f.IdempotencyKey, f.Type, f.Max())
+	evs, err := queryAll(ctx, db.cached, `SELECT seq, `+sqlcodec.EventColumns+`
+		FROM events WHERE `+where+` ORDER BY seq DESC LIMIT ?4`, []any{tenant, f.IdempotencyKey, f.Type, f.Max()},
+		sqlcodec.ScanEvent)
 	if err != nil {
-		return nil, fmt.Errorf("events %s: %w", tenant, err)
-	}
-	defer rows.Close()
-	var evs []signet.Event
-	for rows.Next() {
-		var (
-			e    signet.Event
-			at   sql.NullInt64
-			idem sql.NullString
-			data string
-		)
-		if err := rows.Scan(&e.Seq, &at, &e.Type, &e.Actor, &e.KID, &idem, &data); err != nil {
-			return nil, fmt.Errorf("events %s: %w", tenant, err)
-		}
-		if err := json.Unmarshal([]byte(data), &e.Data); err != nil {
-			return nil, fmt.Errorf("events %s: event %d: %w", tenant, e.Seq, err)
-		}
-		e.Tenant, e.Time, e.IdempotencyKey = tenant, decodeTime(at), idem.String
-		evs = append(evs, e)
-	}
-	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
 		return nil, fmt.Errorf("events %s: %w", tenant, err)
 	}
 	return evs, nil

@@ -3,11 +3,10 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
-	"errors"
 	"fmt"
 
 	"github.com/signet-auth/signet"
+	"github.com/signet-auth/signet/internal/sqlcodec"
 )
 
 // CreateResourceServer stores a new resource server as given (the caller
@@ -16,12 +15,11 @@ import (
 // or identifier, and ErrTenantNotFound if the tenant does not exist.
 func (db *DB) CreateResourceServer(ctx context.Context, rs signet.ResourceServer) error {
 	err := db.inWrite(ctx, func(tx *sql.Tx) error {
-		args, err := resourceServerArgs(rs)
+		args, err := sqlcodec.ResourceServerArgs(rs)
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO resource_servers (name, identifier, scopes, signing_alg,
-			token_lifetime, system, created_at, updated_at, tenant, id)
+		_, err = tx.ExecContext(ctx, `INSERT INTO resource_servers (`+sqlcodec.ResourceServerColumns+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
 		switch {
 		case isForeignKey(err):
@@ -43,21 +41,6 @@ func resourceServerConflict(ctx context.Context, tx *sql.Tx, rs signet.ResourceS
 		return signet.Errorf(signet.ECONFLICT, "A resource server with id %q already exists.", rs.ID)
 	}
 	return signet.Errorf(signet.ECONFLICT, "A resource server with identifier %q already exists.", rs.Identifier)
-}
-
-// resourceServerArgs are the columns of rs in the order of the INSERT and
-// UPDATE statements: the updatable ones, then tenant and id.
-func resourceServerArgs(rs signet.ResourceServer) ([]any, error) {
-	ts, err := times(rs.CreatedAt, rs.UpdatedAt)
-	if err != nil {
-		return nil, err
-	}
-	scopes, err := json.Marshal(nonNil(rs.Scopes))
-	if err != nil {
-		return nil, err
-	}
-	return []any{rs.Name, rs.Identifier, string(scopes), rs.SigningAlg, rs.TokenLifetime, rs.System,
-		ts[0], ts[1], rs.Tenant, rs.ID}, nil
 }
 
 // ResourceServer returns one resource server by id.
@@ -107,7 +90,7 @@ func (db *DB) UpdateResourceServer(ctx context.Context, tenant, id string, fn fu
 		fn,
 		func(tx *sql.Tx, rs *signet.ResourceServer) error {
 			rs.Tenant, rs.ID = tenant, id
-			args, err := resourceServerArgs(*rs)
+			args, err := sqlcodec.ResourceServerArgs(*rs)
 			if err != nil {
 				return err
 			}
@@ -129,7 +112,7 @@ func (db *DB) UpdateResourceServer(ctx context.Context, tenant, id string, fn fu
 			}
 			return err
 		})
-	rs.CreatedAt, rs.UpdatedAt = utc(rs.CreatedAt), utc(rs.UpdatedAt)
+	rs.CreatedAt, rs.UpdatedAt = sqlcodec.UTC(rs.CreatedAt), sqlcodec.UTC(rs.UpdatedAt)
 	return rs, err
 }
 
@@ -161,28 +144,6 @@ func getResourceServer(ctx context.Context, q querier, where string, args ...any
 }
 
 func queryResourceServers(ctx context.Context, q querier, where string, args ...any) ([]signet.ResourceServer, error) {
-	rows, err := q.QueryContext(ctx, `SELECT tenant, id, name, identifier, scopes, signing_alg,
-		token_lifetime, system, created_at, updated_at FROM resource_servers `+where+` ORDER BY seq`, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var rss []signet.ResourceServer
-	for rows.Next() {
-		var (
-			rs               signet.ResourceServer
-			scopes           string
-			created, updated sql.NullInt64
-		)
-		if err := rows.Scan(&rs.Tenant, &rs.ID, &rs.Name, &rs.Identifier, &scopes, &rs.SigningAlg,
-			&rs.TokenLifetime, &rs.System, &created, &updated); err != nil {
-			return nil, err
-		}
-		if err := json.Unmarshal([]byte(scopes), &rs.Scopes); err != nil {
-			return nil, fmt.Errorf("resource server %s: scopes: %w", rs.ID, err)
-		}
-		rs.CreatedAt, rs.UpdatedAt = decodeTime(created), decodeTime(updated)
-		rss = append(rss, rs)
-	}
-	return rss, errors.Join(rows.Err(), rows.Close())
+	return queryAll(ctx, q, `SELECT `+sqlcodec.ResourceServerColumns+` FROM resource_servers `+where+` ORDER BY seq`,
+		args, sqlcodec.ScanResourceServer)
 }

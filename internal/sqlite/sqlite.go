@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"math"
 	"net/url"
 	"os"
 	"runtime"
@@ -21,6 +20,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/signet-auth/signet"
+	"github.com/signet-auth/signet/internal/sqlcodec"
 )
 
 //go:embed migrations/*.sql
@@ -269,57 +269,22 @@ func tenantExists(ctx context.Context, q querier, tenant string) (bool, error) {
 	return n > 0, err
 }
 
-// encodeTime returns t as Unix nanoseconds, or nil for the zero time.
-func encodeTime(t time.Time) (any, error) {
-	if t.IsZero() {
-		return nil, nil
+// queryAll runs query and returns each row as scan makes it.
+func queryAll[T any](ctx context.Context, q querier, query string, args []any, scan func(sqlcodec.Scanner) (T, error)) ([]T, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
 	}
-	if t.Before(minTime) || t.After(maxTime) {
-		return nil, signet.Errorf(signet.EINVALID, "Time %s is out of range.", t.Format(time.RFC3339Nano))
-	}
-	return t.UnixNano(), nil
-}
-
-var (
-	minTime = time.Unix(0, math.MinInt64).UTC()
-	maxTime = time.Unix(0, math.MaxInt64).UTC()
-)
-
-// decodeTime is the inverse of encodeTime; times come back in UTC.
-func decodeTime(n sql.NullInt64) time.Time {
-	if !n.Valid {
-		return time.Time{}
-	}
-	return time.Unix(0, n.Int64).UTC()
-}
-
-// utc returns t in UTC as stored: the zero time stays zero.
-func utc(t time.Time) time.Time {
-	if t.IsZero() {
-		return time.Time{}
-	}
-	return t.UTC()
-}
-
-// times encodes several times at once, failing on the first out of range.
-func times(ts ...time.Time) ([]any, error) {
-	out := make([]any, len(ts))
-	for i, t := range ts {
-		v, err := encodeTime(t)
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
 		if err != nil {
 			return nil, err
 		}
-		out[i] = v
+		out = append(out, v)
 	}
-	return out, nil
-}
-
-// nullString maps "" to NULL.
-func nullString(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
+	return out, errors.Join(rows.Err(), rows.Close())
 }
 
 // hub fans committed changes out to the Watch calls of one DB.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/signet-auth/signet"
+	"github.com/signet-auth/signet/internal/sqlcodec"
 )
 
 // CreateTenant stores t with its first keyset ks and the keyset's events, in
@@ -20,15 +21,11 @@ func (db *DB) CreateTenant(ctx context.Context, t signet.Tenant, ks signet.Keyse
 		return fmt.Errorf("create tenant %s: %w", t.Name, err)
 	}
 	err := db.inWrite(ctx, func(tx *sql.Tx) error {
-		created, err := encodeTime(t.CreatedAt)
+		args, err := sqlcodec.TenantArgs(t)
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO tenants
-			(name, algorithm, rotation_period, revoke_previous_after, min_next_age, created_at)
-			VALUES (?, ?, ?, ?, ?, ?)`,
-			t.Name, t.Algorithm, int64(t.Policy.RotationPeriod), int64(t.Policy.RevokePreviousAfter),
-			int64(t.Policy.MinNextAge), created)
+		_, err = tx.ExecContext(ctx, `INSERT INTO tenants (`+sqlcodec.TenantColumns+`) VALUES (?, ?, ?, ?, ?, ?)`, args...)
 		if isConstraint(err) {
 			return signet.Errorf(signet.ECONFLICT, "Tenant %q already exists.", t.Name)
 		} else if err != nil {
@@ -117,10 +114,12 @@ func (db *DB) UpdateTenant(ctx context.Context, name string, fn func(*signet.Ten
 		fn,
 		func(tx *sql.Tx, t *signet.Tenant) error {
 			t.Name, t.CreatedAt = name, created
-			_, err := tx.ExecContext(ctx, `UPDATE tenants SET algorithm = ?, rotation_period = ?,
-				revoke_previous_after = ?, min_next_age = ? WHERE name = ?`,
-				t.Algorithm, int64(t.Policy.RotationPeriod), int64(t.Policy.RevokePreviousAfter),
-				int64(t.Policy.MinNextAge), name)
+			args, err := sqlcodec.TenantArgs(*t)
+			if err != nil {
+				return err
+			}
+			_, err = tx.ExecContext(ctx, `UPDATE tenants SET algorithm = ?, rotation_period = ?,
+				revoke_previous_after = ?, min_next_age = ? WHERE name = ?`, args[:5]...)
 			if err != nil {
 				return err
 			}
@@ -166,34 +165,14 @@ func queryTenants(ctx context.Context, tx *sql.Tx, name string) ([]signet.Tenant
 	if name != "" {
 		where = "WHERE name = ?1"
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT name, algorithm, rotation_period, revoke_previous_after,
-		min_next_age, created_at FROM tenants `+where+` ORDER BY name`, name)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var ts []signet.Tenant
-	index := map[string]int{}
-	for rows.Next() {
-		var (
-			t                 signet.Tenant
-			rot, revoke, next int64
-			created           sql.NullInt64
-		)
-		if err := rows.Scan(&t.Name, &t.Algorithm, &rot, &revoke, &next, &created); err != nil {
-			return nil, err
-		}
-		t.Policy = signet.Policy{
-			RotationPeriod:      time.Duration(rot),
-			RevokePreviousAfter: time.Duration(revoke),
-			MinNextAge:          time.Duration(next),
-		}
-		t.CreatedAt = decodeTime(created)
-		index[t.Name] = len(ts)
-		ts = append(ts, t)
-	}
-	if err := errors.Join(rows.Err(), rows.Close()); err != nil || len(ts) == 0 {
+	ts, err := queryAll(ctx, tx, `SELECT `+sqlcodec.TenantColumns+` FROM tenants `+where+` ORDER BY name`,
+		[]any{name}, func(r sqlcodec.Scanner) (signet.Tenant, error) { return sqlcodec.ScanTenant(r) })
+	if err != nil || len(ts) == 0 {
 		return ts, err
+	}
+	index := make(map[string]int, len(ts))
+	for i, t := range ts {
+		index[t.Name] = i
 	}
 
 	if name != "" {

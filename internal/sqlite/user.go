@@ -3,19 +3,16 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/signet-auth/signet"
+	"github.com/signet-auth/signet/internal/sqlcodec"
 )
 
 var _ signet.UserStore = (*DB)(nil)
-
-const userColumns = `tenant, id, email, email_verified, name, password_hash, blocked, last_login,
-	logins_count, created_at, updated_at`
 
 // CreateUser stores a new user as given (the caller sets its timestamps and
 // normalizes its email).
@@ -23,12 +20,11 @@ const userColumns = `tenant, id, email, email_verified, name, password_hash, blo
 // the id is, and ErrTenantNotFound if the tenant does not exist.
 func (db *DB) CreateUser(ctx context.Context, u signet.User) error {
 	err := db.inWrite(ctx, func(tx *sql.Tx) error {
-		ts, err := times(u.LastLogin, u.CreatedAt, u.UpdatedAt)
+		args, err := sqlcodec.UserArgs(u)
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO users (`+userColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			u.Tenant, u.ID, u.Email, u.EmailVerified, u.Name, u.PasswordHash, u.Blocked, ts[0], u.LoginsCount, ts[1], ts[2])
+		_, err = tx.ExecContext(ctx, `INSERT INTO users (`+sqlcodec.UserColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
 		return userConstraint(err, u)
 	})
 	if err != nil {
@@ -114,19 +110,18 @@ func (db *DB) UpdateUser(ctx context.Context, tenant, id string, fn func(*signet
 		fn,
 		func(tx *sql.Tx, u *signet.User) error {
 			u.Tenant, u.ID = tenant, id
-			ts, err := times(u.LastLogin, u.CreatedAt, u.UpdatedAt)
+			args, err := sqlcodec.UserArgs(*u)
 			if err != nil {
 				return err
 			}
 			_, err = tx.ExecContext(ctx, `UPDATE users SET email = ?, email_verified = ?, name = ?, password_hash = ?,
-				blocked = ?, last_login = ?, logins_count = ?, created_at = ?, updated_at = ? WHERE tenant = ? AND id = ?`,
-				u.Email, u.EmailVerified, u.Name, u.PasswordHash, u.Blocked, ts[0], u.LoginsCount, ts[1], ts[2], tenant, id)
+				blocked = ?, last_login = ?, logins_count = ?, created_at = ?, updated_at = ? WHERE tenant = ? AND id = ?`, args...)
 			return userConstraint(err, *u)
 		})
 	if err != nil {
 		return signet.User{}, err
 	}
-	u.LastLogin, u.CreatedAt, u.UpdatedAt = utc(u.LastLogin), utc(u.CreatedAt), utc(u.UpdatedAt)
+	u.LastLogin, u.CreatedAt, u.UpdatedAt = sqlcodec.UTC(u.LastLogin), sqlcodec.UTC(u.CreatedAt), sqlcodec.UTC(u.UpdatedAt)
 	return u, nil
 }
 
@@ -164,25 +159,7 @@ func queryUsers(ctx context.Context, q querier, where string, args ...any) ([]si
 	if !strings.Contains(where, "ORDER BY") {
 		where += ` ORDER BY seq`
 	}
-	rows, err := q.QueryContext(ctx, `SELECT `+userColumns+` FROM users `+where, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var us []signet.User
-	for rows.Next() {
-		var (
-			u                      signet.User
-			last, created, updated sql.NullInt64
-		)
-		if err := rows.Scan(&u.Tenant, &u.ID, &u.Email, &u.EmailVerified, &u.Name, &u.PasswordHash, &u.Blocked,
-			&last, &u.LoginsCount, &created, &updated); err != nil {
-			return nil, err
-		}
-		u.LastLogin, u.CreatedAt, u.UpdatedAt = decodeTime(last), decodeTime(created), decodeTime(updated)
-		us = append(us, u)
-	}
-	return us, errors.Join(rows.Err(), rows.Close())
+	return queryAll(ctx, q, `SELECT `+sqlcodec.UserColumns+` FROM users `+where, args, sqlcodec.ScanUser)
 }
 
 // userRef checks that a user of the tenant exists, for the flow's rows.
@@ -203,15 +180,6 @@ func userRef(ctx context.Context, tx *sql.Tx, tenant, userID string) error {
 	return signet.ErrUserNotFound
 }
 
-// expiry encodes a required expiry time.
-// Returns EINVALID for the zero time.
-func expiry(t time.Time) (any, error) {
-	if t.IsZero() {
-		return nil, signet.Errorf(signet.EINVALID, "An expiry time is required.")
-	}
-	return encodeTime(t)
-}
-
 // CreateSession stores a login session.
 // Returns ErrTenantNotFound, ErrUserNotFound, or ErrConflict if the id digest is taken.
 func (db *DB) CreateSession(ctx context.Context, s signet.LoginSession) error {
@@ -219,16 +187,11 @@ func (db *DB) CreateSession(ctx context.Context, s signet.LoginSession) error {
 		if err := userRef(ctx, tx, s.Tenant, s.UserID); err != nil {
 			return err
 		}
-		exp, err := expiry(s.ExpiresAt)
+		args, err := sqlcodec.SessionArgs(s)
 		if err != nil {
 			return err
 		}
-		auth, err := encodeTime(s.AuthTime)
-		if err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO login_sessions (tenant, id_hash, user_id, auth_time, expires_at)
-			VALUES (?, ?, ?, ?, ?)`, s.Tenant, s.IDHash, s.UserID, auth, exp)
+		_, err = tx.ExecContext(ctx, `INSERT INTO login_sessions (`+sqlcodec.SessionColumns+`) VALUES (?, ?, ?, ?, ?)`, args...)
 		if isConstraint(err) {
 			return signet.Errorf(signet.ECONFLICT, "The session id is taken.")
 		}
@@ -243,17 +206,14 @@ func (db *DB) CreateSession(ctx context.Context, s signet.LoginSession) error {
 // Session returns the unexpired session with the id digest.
 // Returns an error matching ErrNotFound if there is none.
 func (db *DB) Session(ctx context.Context, tenant string, idHash []byte, now time.Time) (signet.LoginSession, error) {
-	s := signet.LoginSession{Tenant: tenant, IDHash: idHash}
-	var auth, exp sql.NullInt64
-	err := db.cached.QueryRowContext(ctx, `SELECT user_id, auth_time, expires_at FROM login_sessions
-		WHERE tenant = ? AND id_hash = ?`, tenant, idHash).Scan(&s.UserID, &auth, &exp)
+	s, err := sqlcodec.ScanSession(db.cached.QueryRowContext(ctx, `SELECT `+sqlcodec.SessionColumns+`
+		FROM login_sessions WHERE tenant = ? AND id_hash = ?`, tenant, idHash))
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return signet.LoginSession{}, signet.ErrSessionNotFound
 	case err != nil:
 		return signet.LoginSession{}, fmt.Errorf("session: %w", err)
 	}
-	s.AuthTime, s.ExpiresAt = decodeTime(auth), decodeTime(exp)
 	if s.Expired(now) {
 		return signet.LoginSession{}, signet.ErrSessionNotFound
 	}
@@ -279,23 +239,12 @@ func (db *DB) CreateAuthCode(ctx context.Context, c signet.AuthCode) error {
 		if err := userRef(ctx, tx, c.Tenant, c.UserID); err != nil {
 			return err
 		}
-		exp, err := expiry(c.ExpiresAt)
+		args, err := sqlcodec.AuthCodeArgs(c)
 		if err != nil {
 			return err
 		}
-		ts, err := times(c.AuthTime, c.UsedAt)
-		if err != nil {
-			return err
-		}
-		scope, err := json.Marshal(nonNil(c.Scope))
-		if err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO auth_codes (tenant, code_hash, client_id, redirect_uri, user_id,
-			scope, audience, nonce, code_challenge, auth_time, family_id, expires_at, used_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			c.Tenant, c.CodeHash, c.ClientID, c.RedirectURI, c.UserID, string(scope), c.Audience, c.Nonce,
-			c.CodeChallenge, ts[0], c.FamilyID, exp, ts[1])
+		_, err = tx.ExecContext(ctx, `INSERT INTO auth_codes (`+sqlcodec.AuthCodeColumns+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
 		if isConstraint(err) {
 			return signet.Errorf(signet.ECONFLICT, "The authorization code is taken.")
 		}
@@ -313,24 +262,14 @@ func (db *DB) CreateAuthCode(ctx context.Context, c signet.AuthCode) error {
 func (db *DB) RedeemAuthCode(ctx context.Context, tenant string, codeHash []byte, now time.Time) (signet.AuthCode, error) {
 	var c signet.AuthCode
 	err := db.inWrite(ctx, func(tx *sql.Tx) error {
-		var (
-			scope           string
-			auth, exp, used sql.NullInt64
-		)
-		err := tx.QueryRowContext(ctx, `SELECT client_id, redirect_uri, user_id, scope, audience, nonce,
-			code_challenge, auth_time, family_id, expires_at, used_at FROM auth_codes WHERE tenant = ? AND code_hash = ?`,
-			tenant, codeHash).Scan(&c.ClientID, &c.RedirectURI, &c.UserID, &scope, &c.Audience, &c.Nonce,
-			&c.CodeChallenge, &auth, &c.FamilyID, &exp, &used)
+		var err error
+		c, err = sqlcodec.ScanAuthCode(tx.QueryRowContext(ctx, `SELECT `+sqlcodec.AuthCodeColumns+`
+			FROM auth_codes WHERE tenant = ? AND code_hash = ?`, tenant, codeHash))
 		if errors.Is(err, sql.ErrNoRows) {
 			return signet.ErrCodeInvalid
 		}
 		if err != nil {
 			return err
-		}
-		c.Tenant, c.CodeHash = tenant, codeHash
-		c.AuthTime, c.ExpiresAt, c.UsedAt = decodeTime(auth), decodeTime(exp), decodeTime(used)
-		if err := json.Unmarshal([]byte(scope), &c.Scope); err != nil {
-			return fmt.Errorf("scope: %w", err)
 		}
 		if err := c.Redeem(now); err != nil {
 			return err
@@ -348,9 +287,6 @@ func (db *DB) RedeemAuthCode(ctx context.Context, tenant string, codeHash []byte
 	return c, nil
 }
 
-const refreshColumns = `tenant, token_hash, family_id, client_id, user_id, scope, audience, auth_time, created_at,
-	expires_at, used_at, revoked_at`
-
 // CreateRefreshToken stores the first token of a family.
 // Returns ErrTenantNotFound, ErrUserNotFound, or ErrConflict if the digest is taken.
 func (db *DB) CreateRefreshToken(ctx context.Context, t signet.RefreshToken) error {
@@ -367,20 +303,12 @@ func (db *DB) CreateRefreshToken(ctx context.Context, t signet.RefreshToken) err
 }
 
 func insertRefresh(ctx context.Context, tx *sql.Tx, t signet.RefreshToken) error {
-	exp, err := expiry(t.ExpiresAt)
+	args, err := sqlcodec.RefreshTokenArgs(t)
 	if err != nil {
 		return err
 	}
-	ts, err := times(t.AuthTime, t.CreatedAt, t.UsedAt, t.RevokedAt)
-	if err != nil {
-		return err
-	}
-	scope, err := json.Marshal(nonNil(t.Scope))
-	if err != nil {
-		return err
-	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO refresh_tokens (`+refreshColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		t.Tenant, t.TokenHash, t.FamilyID, t.ClientID, t.UserID, string(scope), t.Audience, ts[0], ts[1], exp, ts[2], ts[3])
+	_, err = tx.ExecContext(ctx, `INSERT INTO refresh_tokens (`+sqlcodec.RefreshTokenColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
 	if isConstraint(err) {
 		return signet.Errorf(signet.ECONFLICT, "The refresh token is taken.")
 	}
@@ -398,26 +326,12 @@ func (db *DB) RefreshToken(ctx context.Context, tenant string, tokenHash []byte)
 }
 
 func getRefresh(ctx context.Context, q querier, tenant string, tokenHash []byte) (signet.RefreshToken, error) {
-	var (
-		t                                 signet.RefreshToken
-		scope                             string
-		auth, created, exp, used, revoked sql.NullInt64
-	)
-	err := q.QueryRowContext(ctx, `SELECT `+refreshColumns+` FROM refresh_tokens WHERE tenant = ? AND token_hash = ?`,
-		tenant, tokenHash).Scan(&t.Tenant, &t.TokenHash, &t.FamilyID, &t.ClientID, &t.UserID, &scope, &t.Audience,
-		&auth, &created, &exp, &used, &revoked)
+	t, err := sqlcodec.ScanRefreshToken(q.QueryRowContext(ctx, `SELECT `+sqlcodec.RefreshTokenColumns+`
+		FROM refresh_tokens WHERE tenant = ? AND token_hash = ?`, tenant, tokenHash))
 	if errors.Is(err, sql.ErrNoRows) {
 		return signet.RefreshToken{}, signet.ErrRefreshTokenInvalid
 	}
-	if err != nil {
-		return signet.RefreshToken{}, err
-	}
-	if err := json.Unmarshal([]byte(scope), &t.Scope); err != nil {
-		return signet.RefreshToken{}, fmt.Errorf("scope: %w", err)
-	}
-	t.AuthTime, t.CreatedAt, t.ExpiresAt = decodeTime(auth), decodeTime(created), decodeTime(exp)
-	t.UsedAt, t.RevokedAt = decodeTime(used), decodeTime(revoked)
-	return t, nil
+	return t, err
 }
 
 // RotateRefreshToken uses up a token and stores its successor in one write
@@ -450,7 +364,7 @@ func (db *DB) RotateRefreshToken(ctx context.Context, tenant string, oldHash []b
 	case reused:
 		return signet.RefreshToken{}, signet.ErrRefreshTokenReused
 	}
-	next.AuthTime, next.CreatedAt, next.ExpiresAt = utc(next.AuthTime), utc(next.CreatedAt), utc(next.ExpiresAt)
+	next.AuthTime, next.CreatedAt, next.ExpiresAt = sqlcodec.UTC(next.AuthTime), sqlcodec.UTC(next.CreatedAt), sqlcodec.UTC(next.ExpiresAt)
 	return next, nil
 }
 
