@@ -234,25 +234,20 @@ func (h *Handler) rotate(w http.ResponseWriter, r *http.Request, v *visit, tv *k
 	revoke := r.PostForm.Get("revoke_current") == "true"
 	name := tv.Tenant.Name
 	rot, err := h.cfg.Ring.Rotate(r.Context(), name, keyring.RotateOptions{RevokeCurrent: revoke, Actor: v.admin.Actor()})
-	n := notice{Kind: "rotated", Tenant: name}
 	if err != nil {
-		n = h.errorNotice(r, name, err)
-		if n.Kind == "" {
-			h.internalError(w, r, h.baseView(v), err)
-			return
-		}
-	} else {
-		n.Current, n.Previous, n.Next = rot.Current.KID, rot.Previous.KID, rot.Next.KID
-		if rot.Warning != "" { // the ring's judgement; the dashboard words it
-			n.Young, n.NextAge = true, max(rot.NextAge, 0)
-			n.MinAge = max(tv.Tenant.Policy.MinNextAge, h.cfg.JWKSMaxAge)
-		}
-		if revoke {
-			n.Kind, n.Revoked = "rotated-revoked", rot.Previous.KID
-		}
-		h.cfg.Logger.Info("dashboard: signing key rotated", "tenant", name, "admin", v.admin.Email,
-			"current", rot.Current.KID, "revoked_previous", revoke)
+		h.refused(w, r, v, name, err)
+		return
 	}
+	n := notice{Kind: "rotated", Tenant: name, Current: rot.Current.KID, Previous: rot.Previous.KID, Next: rot.Next.KID}
+	if rot.Warning != "" { // the ring's judgement; the dashboard words it
+		n.Young, n.NextAge = true, max(rot.NextAge, 0)
+		n.MinAge = max(tv.Tenant.Policy.MinNextAge, h.cfg.JWKSMaxAge)
+	}
+	if revoke {
+		n.Kind, n.Revoked = "rotated-revoked", rot.Previous.KID
+	}
+	h.cfg.Logger.Info("dashboard: signing key rotated", "tenant", name, "admin", v.admin.Email,
+		"current", rot.Current.KID, "revoked_previous", revoke)
 	h.done(w, r, v, n)
 }
 
@@ -260,26 +255,33 @@ func (h *Handler) rotate(w http.ResponseWriter, r *http.Request, v *visit, tv *k
 func (h *Handler) revoke(w http.ResponseWriter, r *http.Request, v *visit, tv *keyring.View) {
 	name := tv.Tenant.Name
 	k, err := h.cfg.Ring.Revoke(r.Context(), name, r.PathValue("kid"), v.admin.Actor())
-	var n notice
 	if err != nil {
-		n = h.errorNotice(r, name, err)
-		if n.Kind == "" {
-			h.internalError(w, r, h.baseView(v), err)
-			return
-		}
-	} else {
-		n = notice{Kind: "revoked", Tenant: name, Revoked: k.KID}
-		if cur, ok := h.cfg.Ring.View(name); ok {
-			n.Current = cur.Current.KID
-		}
-		h.cfg.Logger.Info("dashboard: signing key revoked", "tenant", name, "admin", v.admin.Email, "kid", k.KID)
+		h.refused(w, r, v, name, err)
+		return
+	}
+	n := notice{Kind: "revoked", Tenant: name, Revoked: k.KID}
+	if cur, ok := h.cfg.Ring.View(name); ok {
+		n.Current = cur.Current.KID
+	}
+	h.cfg.Logger.Info("dashboard: signing key revoked", "tenant", name, "admin", v.admin.Email, "kid", k.KID)
+	h.done(w, r, v, n)
+}
+
+// refused answers a key change that failed: a refused change goes back to
+// the Signing Keys tab with an error notice in the dashboard's words; an
+// internal error gets the error page.
+func (h *Handler) refused(w http.ResponseWriter, r *http.Request, v *visit, tenant string, err error) {
+	n := errorNotice(tenant, err)
+	if n.Kind == "" {
+		h.internalError(w, r, h.baseView(v), err)
+		return
 	}
 	h.done(w, r, v, n)
 }
 
 // errorNotice turns a refused change into a notice in the dashboard's
 // words; its Kind is "" for an internal error, which is not shown.
-func (h *Handler) errorNotice(r *http.Request, tenant string, err error) notice {
+func errorNotice(tenant string, err error) notice {
 	n := notice{Kind: "error", Tenant: tenant}
 	switch {
 	case errors.Is(err, signet.ErrRevokeCurrent):

@@ -195,20 +195,9 @@ func (h *Handler) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	var q url.Values
-	if r.Method == http.MethodPost {
-		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-		if err := r.ParseForm(); err != nil {
-			h.errorPage(w, req, http.StatusBadRequest, "Invalid request", "The authorization request could not be read.")
-			return
-		}
-		q = r.PostForm
-	} else {
-		var err error
-		if q, err = url.ParseQuery(r.URL.RawQuery); err != nil {
-			h.errorPage(w, req, http.StatusBadRequest, "Invalid request", "The authorization request's query is malformed.")
-			return
-		}
+	q, ok := h.params(w, r, req, "authorization request")
+	if !ok {
+		return
 	}
 	ar, fatal, redirectErr := parseAuthorize(q)
 	if fatal != nil {
@@ -355,6 +344,26 @@ func (h *Handler) redirect(w http.ResponseWriter, r *http.Request, ar authReques
 // redirectError sends an authorization error to the verified redirect URI.
 func (h *Handler) redirectError(w http.ResponseWriter, r *http.Request, ar authRequest, e *authError) {
 	h.redirect(w, r, ar, url.Values{"error": {e.Code}, "error_description": {e.Description}})
+}
+
+// params returns a request's parameters: a POST's form (at most
+// maxFormBytes) or a GET's query. If they cannot be read it answers with an
+// error page that names what (e.g. "logout request") and returns false.
+func (h *Handler) params(w http.ResponseWriter, r *http.Request, req keyring.Request, what string) (url.Values, bool) {
+	if r.Method == http.MethodPost {
+		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+		if err := r.ParseForm(); err != nil {
+			h.errorPage(w, req, http.StatusBadRequest, "Invalid request", "The "+what+" could not be read.")
+			return nil, false
+		}
+		return r.PostForm, true
+	}
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		h.errorPage(w, req, http.StatusBadRequest, "Invalid request", "The "+what+"'s query is malformed.")
+		return nil, false
+	}
+	return q, true
 }
 
 // internalPage logs err and shows a page without details.

@@ -29,27 +29,11 @@ func (h *Handler) serveLogout(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	q, err := url.ParseQuery(r.URL.RawQuery)
-	if err != nil {
-		h.errorPage(w, req, http.StatusBadRequest, "Invalid request", "The logout request's query is malformed.")
+	q, ok := h.params(w, r, req, "logout request")
+	if !ok {
 		return
 	}
-	if err := h.endSession(w, r, req); err != nil {
-		h.internalPage(w, req, "end session", err)
-		return
-	}
-	returnTo := q.Get("returnTo")
-	if returnTo == "" {
-		h.signedOut(w, req)
-		return
-	}
-	if !h.logoutAllowed(r, req, q.Get("client_id"), returnTo) {
-		h.errorPage(w, req, http.StatusBadRequest, "Signed out",
-			"You are signed out, but the address to return to is not one of the application's allowed logout URLs.")
-		return
-	}
-	w.Header().Set("Cache-Control", "no-store")
-	http.Redirect(w, r, returnTo, http.StatusFound)
+	h.signOut(w, r, req, q.Get("client_id"), q.Get("returnTo"), "")
 }
 
 // serveEndSession answers OpenID Connect RP-initiated logout at
@@ -62,20 +46,9 @@ func (h *Handler) serveEndSession(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	var q url.Values
-	if r.Method == http.MethodPost {
-		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-		if err := r.ParseForm(); err != nil {
-			h.errorPage(w, req, http.StatusBadRequest, "Invalid request", "The logout request could not be read.")
-			return
-		}
-		q = r.PostForm
-	} else {
-		var err error
-		if q, err = url.ParseQuery(r.URL.RawQuery); err != nil {
-			h.errorPage(w, req, http.StatusBadRequest, "Invalid request", "The logout request's query is malformed.")
-			return
-		}
+	q, ok := h.params(w, r, req, "logout request")
+	if !ok {
+		return
 	}
 	clientID := q.Get("client_id")
 	if hint := q.Get("id_token_hint"); hint != "" {
@@ -88,11 +61,18 @@ func (h *Handler) serveEndSession(w http.ResponseWriter, r *http.Request) {
 			clientID = claims.Audience[0]
 		}
 	}
+	h.signOut(w, r, req, clientID, q.Get("post_logout_redirect_uri"), q.Get("state"))
+}
+
+// signOut ends the session and answers: a "signed out" page without a
+// target, an error page (the session still ended) if target is not one of
+// clientID's allowed logout URLs, else a redirect to target with state, if
+// any, added to its query.
+func (h *Handler) signOut(w http.ResponseWriter, r *http.Request, req keyring.Request, clientID, target, state string) {
 	if err := h.endSession(w, r, req); err != nil {
 		h.internalPage(w, req, "end session", err)
 		return
 	}
-	target := q.Get("post_logout_redirect_uri")
 	if target == "" {
 		h.signedOut(w, req)
 		return
@@ -102,7 +82,7 @@ func (h *Handler) serveEndSession(w http.ResponseWriter, r *http.Request) {
 			"You are signed out, but the address to return to is not one of the application's allowed logout URLs.")
 		return
 	}
-	if state := q.Get("state"); state != "" {
+	if state != "" {
 		u, _ := url.Parse(target) // an allowed URL, parsed when registered
 		v := u.Query()
 		v.Set("state", state)

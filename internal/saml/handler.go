@@ -155,6 +155,18 @@ func (h *Handler) client(r *http.Request, req keyring.Request, id, protocol stri
 	return c, err
 }
 
+// samlApp loads the SAML application id of the request's tenant and its
+// settings. Returns errNoApp for an unknown client or one without the SAML
+// add-on, or resolve's error for settings Signet cannot honour.
+func (h *Handler) samlApp(r *http.Request, req keyring.Request, id string) (signet.Client, settings, error) {
+	c, err := h.client(r, req, id, "SAML", hasSAML)
+	if err != nil {
+		return signet.Client{}, settings{}, err
+	}
+	s, err := resolve(c, req.Issuer)
+	return c, s, err
+}
+
 func hasSAML(a signet.ClientAddons) bool  { return a.SAMLP != nil }
 func hasWSFed(a signet.ClientAddons) bool { return a.WSFed != nil }
 
@@ -192,12 +204,7 @@ func (h *Handler) serveMetadata(w http.ResponseWriter, r *http.Request, id strin
 	if !ok {
 		return
 	}
-	c, err := h.client(r, req, id, "SAML", hasSAML)
-	if err != nil {
-		h.fail(w, err)
-		return
-	}
-	s, err := resolve(c, req.Issuer)
+	c, s, err := h.samlApp(r, req, id)
 	if err != nil {
 		h.fail(w, err)
 		return
@@ -262,38 +269,16 @@ func (h *Handler) serveSSO(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	c, err := h.client(r, req, r.PathValue("client"), "SAML", hasSAML)
+	_, s, err := h.samlApp(r, req, r.PathValue("client"))
 	if err != nil {
 		h.fail(w, err)
 		return
 	}
-	s, err := resolve(c, req.Issuer)
+	encoded, relay, redirect, err := readMessage(w, r)
+	if err == nil && encoded == "" && !redirect {
+		err = invalidRequest("The POST carries no SAMLRequest.")
+	}
 	if err != nil {
-		h.fail(w, err)
-		return
-	}
-	var encoded, relay string
-	redirect := r.Method == http.MethodGet
-	if redirect {
-		q, err := url.ParseQuery(r.URL.RawQuery)
-		if err != nil {
-			h.fail(w, invalidRequest("The query string is malformed."))
-			return
-		}
-		encoded, relay = q.Get("SAMLRequest"), q.Get("RelayState")
-	} else {
-		r.Body = http.MaxBytesReader(w, r.Body, 2*MaxEncodedMessage)
-		if err := r.ParseForm(); err != nil {
-			h.fail(w, ErrMessageTooLarge)
-			return
-		}
-		encoded, relay = r.PostForm.Get("SAMLRequest"), r.PostForm.Get("RelayState")
-		if encoded == "" {
-			h.fail(w, invalidRequest("The POST carries no SAMLRequest."))
-			return
-		}
-	}
-	if err := checkRelayState(relay); err != nil {
 		h.fail(w, err)
 		return
 	}
@@ -321,13 +306,7 @@ func (h *Handler) serveSSO(w http.ResponseWriter, r *http.Request) {
 			acs = ar.ACSURL
 		}
 		if !redirect {
-			// Continue as a top-level GET, which carries the SameSite=Lax
-			// session cookie a cross-site POST does not.
-			q := url.Values{"SAMLRequest": {encodeRedirect(data)}}
-			if relay != "" {
-				q.Set("RelayState", relay)
-			}
-			http.Redirect(w, r, r.URL.Path+"?"+q.Encode(), http.StatusSeeOther)
+			continueAsGet(w, r, data, relay)
 			return
 		}
 	}
@@ -381,6 +360,39 @@ func (h *Handler) serveSSO(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	http.Redirect(w, r, h.loginURL(r.URL.RequestURI()), http.StatusFound)
+}
+
+// readMessage reads a SAML message's SAMLRequest (encoded) and RelayState
+// from a GET's query (the HTTP-Redirect binding; redirect is true) or a
+// POST's form (HTTP-POST). Returns an EINVALID error for a malformed query,
+// ErrMessageTooLarge for an unreadable form, or checkRelayState's error.
+func readMessage(w http.ResponseWriter, r *http.Request) (encoded, relay string, redirect bool, err error) {
+	var q url.Values
+	if redirect = r.Method == http.MethodGet; redirect {
+		if q, err = url.ParseQuery(r.URL.RawQuery); err != nil {
+			return "", "", true, invalidRequest("The query string is malformed.")
+		}
+	} else {
+		r.Body = http.MaxBytesReader(w, r.Body, 2*MaxEncodedMessage)
+		if err := r.ParseForm(); err != nil {
+			return "", "", false, ErrMessageTooLarge
+		}
+		q = r.PostForm
+	}
+	encoded, relay = q.Get("SAMLRequest"), q.Get("RelayState")
+	return encoded, relay, redirect, checkRelayState(relay)
+}
+
+// continueAsGet redirects (303) a message that came by HTTP-POST to the
+// same path as a top-level GET of the HTTP-Redirect binding, which carries
+// the SameSite=Lax session cookie a cross-site POST does not. data is the
+// decoded message.
+func continueAsGet(w http.ResponseWriter, r *http.Request, data []byte, relay string) {
+	q := url.Values{"SAMLRequest": {encodeRedirect(data)}}
+	if relay != "" {
+		q.Set("RelayState", relay)
+	}
+	http.Redirect(w, r, r.URL.Path+"?"+q.Encode(), http.StatusSeeOther)
 }
 
 // checkRelayState refuses an over-long RelayState or one with control characters.

@@ -3,7 +3,6 @@ package saml
 import (
 	"encoding/xml"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -63,34 +62,13 @@ func (h *Handler) serveLogout(w http.ResponseWriter, r *http.Request, id string)
 	if !ok {
 		return
 	}
-	c, err := h.client(r, req, id, "SAML", hasSAML)
+	_, s, err := h.samlApp(r, req, id)
 	if err != nil {
 		h.fail(w, err)
 		return
 	}
-	s, err := resolve(c, req.Issuer)
+	encoded, relay, redirect, err := readMessage(w, r)
 	if err != nil {
-		h.fail(w, err)
-		return
-	}
-	var encoded, relay string
-	redirect := r.Method == http.MethodGet
-	if redirect {
-		q, err := url.ParseQuery(r.URL.RawQuery)
-		if err != nil {
-			h.fail(w, invalidRequest("The query string is malformed."))
-			return
-		}
-		encoded, relay = q.Get("SAMLRequest"), q.Get("RelayState")
-	} else {
-		r.Body = http.MaxBytesReader(w, r.Body, 2*MaxEncodedMessage)
-		if err := r.ParseForm(); err != nil {
-			h.fail(w, ErrMessageTooLarge)
-			return
-		}
-		encoded, relay = r.PostForm.Get("SAMLRequest"), r.PostForm.Get("RelayState")
-	}
-	if err := checkRelayState(relay); err != nil {
 		h.fail(w, err)
 		return
 	}
@@ -115,12 +93,7 @@ func (h *Handler) serveLogout(w http.ResponseWriter, r *http.Request, id string)
 		return
 	}
 	if !redirect {
-		// A cross-site POST carries no SameSite=Lax cookie: continue as a GET.
-		q := url.Values{"SAMLRequest": {encodeRedirect(data)}}
-		if relay != "" {
-			q.Set("RelayState", relay)
-		}
-		http.Redirect(w, r, r.URL.Path+"?"+q.Encode(), http.StatusSeeOther)
+		continueAsGet(w, r, data, relay)
 		return
 	}
 	if s.slo == "" {

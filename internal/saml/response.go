@@ -61,10 +61,9 @@ func instant(t time.Time) string {
 	return t.UTC().Format("2006-01-02T15:04:05.000Z")
 }
 
-// buildResponse returns a samlp:Response (saml-core §3.3.3) carrying one
-// assertion signed with s, itself signed too if a.SignResponse.
-// Returns an error only if signing fails.
-func buildResponse(a assertion, s *signer) (*etree.Document, error) {
+// newResponse returns a samlp:Response element for a, up to its Issuer:
+// the Status and anything after it are the caller's.
+func newResponse(a assertion) *etree.Element {
 	resp := etree.NewElement("samlp:Response")
 	resp.CreateAttr("xmlns:samlp", nsProtocol)
 	resp.CreateAttr("xmlns:saml", nsAssertion)
@@ -76,6 +75,14 @@ func buildResponse(a assertion, s *signer) (*etree.Document, error) {
 	resp.CreateAttr("IssueInstant", instant(a.Now))
 	resp.CreateAttr("Destination", a.Destination)
 	resp.CreateElement("saml:Issuer").SetText(a.Issuer)
+	return resp
+}
+
+// buildResponse returns a samlp:Response (saml-core §3.3.3) carrying one
+// assertion signed with s, itself signed too if a.SignResponse.
+// Returns an error only if signing fails.
+func buildResponse(a assertion, s *signer) (*etree.Document, error) {
+	resp := newResponse(a)
 	resp.CreateElement("samlp:Status").CreateElement("samlp:StatusCode").CreateAttr("Value", statusSuccess)
 
 	as := buildAssertion(a)
@@ -96,17 +103,7 @@ func buildResponse(a assertion, s *signer) (*etree.Document, error) {
 // buildStatusResponse returns an unsigned samlp:Response with a failure
 // status (e.g. NoPassive) and no assertion.
 func buildStatusResponse(a assertion, top, second, message string) *etree.Document {
-	resp := etree.NewElement("samlp:Response")
-	resp.CreateAttr("xmlns:samlp", nsProtocol)
-	resp.CreateAttr("xmlns:saml", nsAssertion)
-	resp.CreateAttr("ID", newID())
-	if a.InResponseTo != "" {
-		resp.CreateAttr("InResponseTo", a.InResponseTo)
-	}
-	resp.CreateAttr("Version", "2.0")
-	resp.CreateAttr("IssueInstant", instant(a.Now))
-	resp.CreateAttr("Destination", a.Destination)
-	resp.CreateElement("saml:Issuer").SetText(a.Issuer)
+	resp := newResponse(a)
 	st := resp.CreateElement("samlp:Status")
 	code := st.CreateElement("samlp:StatusCode")
 	code.CreateAttr("Value", top)
