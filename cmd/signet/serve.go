@@ -25,6 +25,9 @@ import (
 	"github.com/signet-auth/signet/internal/server"
 )
 
+// bootstrapClientName names the administrative client bootstrap creates.
+const bootstrapClientName = "Signet Admin"
+
 // credentialsFile is where the first start writes the admin client's credentials.
 const credentialsFile = "admin-credentials.json"
 
@@ -91,6 +94,9 @@ func serve(ctx context.Context, args []string, env Env) error {
 			return fmt.Errorf("the signing keys cannot be decrypted: the master key (SIGNET_MASTER_KEY or %s) is not the one they were sealed with: %w",
 				filepath.Join(c.DataDir, "master.key"), err)
 		}
+		return err
+	}
+	if err := upgradeManagementAPIs(ctx, store, ring); err != nil {
 		return err
 	}
 	if _, ok := ring.ViewByHost(public.Host); !ok {
@@ -172,7 +178,7 @@ func bootstrap(ctx context.Context, c *config, store signet.Store, ring *keyring
 		scopes[i] = s.Value
 	}
 	audience := ring.Issuer(publicHost) + "api/v2/"
-	client, secret, err := createClient(ctx, store, "default", "Signet Admin", audience, scopes)
+	client, secret, err := createClient(ctx, store, "default", bootstrapClientName, audience, scopes)
 	if err != nil {
 		return fmt.Errorf("bootstrap: %w", err)
 	}
@@ -201,4 +207,27 @@ func bootstrap(ctx context.Context, c *config, store signet.Store, ring *keyring
 	}
 	log.Info("bootstrapped tenant default", "hosts", hosts, "admin_client_id", client.ClientID, "credentials", path)
 	return nil
+}
+
+// upgradeManagementAPIs gives every tenant's built-in Management API the
+// scopes Signet has defined since the tenant was created (see
+// keyring.Ring.UpgradeManagementAPI). The bootstrap administrative client
+// was granted every Management API scope so that it can do anything, so it
+// gains them too, first, unless an administrator has narrowed its grant. It
+// is the first client of tenant "default" (bootstrap creates it before
+// anything serves), recognised by its name; if it was deleted or renamed no
+// grant changes. Other clients' grants never change: an administrator grants
+// the new scopes through the Management API. Safe on several replicas
+// starting at once.
+func upgradeManagementAPIs(ctx context.Context, store signet.Store, ring *keyring.Ring) error {
+	cs, err := store.Clients(ctx, "default")
+	if err != nil && !errors.Is(err, signet.ErrNotFound) {
+		return fmt.Errorf("upgrade management api: %w", err)
+	}
+	if len(cs) > 0 && cs[0].Name == bootstrapClientName {
+		if _, err := ring.GrantNewManagementScopes(ctx, "default", cs[0].ClientID); err != nil && !errors.Is(err, signet.ErrNotFound) {
+			return fmt.Errorf("upgrade management api: %w", err)
+		}
+	}
+	return ring.UpgradeManagementAPIs(ctx)
 }
