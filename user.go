@@ -176,7 +176,7 @@ type UserStore interface {
 	// ErrUserNotFound.
 	CreateSession(ctx context.Context, s LoginSession) error
 	// Session returns the session with the id digest if it has not expired
-	// at now. Returns ErrNotFound otherwise.
+	// at now (LoginSession.Expired). Returns ErrSessionNotFound otherwise.
 	Session(ctx context.Context, tenant string, idHash []byte, now time.Time) (LoginSession, error)
 	// DeleteSession ends a session; ending an unknown one is not an error.
 	DeleteSession(ctx context.Context, tenant string, idHash []byte) error

@@ -58,22 +58,7 @@ func (db *DB) UpdateKeyset(ctx context.Context, tenant string, fn func(*signet.K
 			return err
 		}
 		ks = c.Keyset
-		for _, k := range c.Insert {
-			if err := insertKey(ctx, tx, tenant, k); err != nil {
-				return err
-			}
-		}
-		for _, k := range c.Update {
-			if err := updateKey(ctx, tx, tenant, k); err != nil {
-				return err
-			}
-		}
-		for _, kid := range c.Delete {
-			if _, err := tx.Exec(ctx, `DELETE FROM signing_keys WHERE tenant = $1 AND kid = $2`, tenant, kid); err != nil {
-				return err
-			}
-		}
-		if err := insertEvents(ctx, tx, tenant, c.Events); err != nil {
+		if err := storeKeyset(ctx, tx, tenant, c); err != nil {
 			return err
 		}
 		return db.notify(ctx, tx, tenant)
@@ -128,6 +113,28 @@ func loadKeyset(ctx context.Context, q querier, tenant string) (signet.Keyset, e
 		}
 	}
 	return ks, nil
+}
+
+// storeKeyset writes a change of tenant's keyset: its new, changed and
+// removed keys and its events.
+// Returns ErrConflict if a new kid or an idempotency key is taken.
+func storeKeyset(ctx context.Context, tx pgx.Tx, tenant string, c signet.KeysetChange) error {
+	for _, k := range c.Insert {
+		if err := insertKey(ctx, tx, tenant, k); err != nil {
+			return err
+		}
+	}
+	for _, k := range c.Update {
+		if err := updateKey(ctx, tx, tenant, k); err != nil {
+			return err
+		}
+	}
+	for _, kid := range c.Delete {
+		if _, err := tx.Exec(ctx, `DELETE FROM signing_keys WHERE tenant = $1 AND kid = $2`, tenant, kid); err != nil {
+			return err
+		}
+	}
+	return insertEvents(ctx, tx, tenant, c.Events)
 }
 
 func insertKey(ctx context.Context, tx pgx.Tx, tenant string, k signet.Key) error {

@@ -49,22 +49,7 @@ func (db *DB) UpdateKeyset(ctx context.Context, tenant string, fn func(*signet.K
 			return err
 		}
 		ks = c.Keyset
-		for _, k := range c.Insert {
-			if err := insertKey(ctx, tx, tenant, k); err != nil {
-				return err
-			}
-		}
-		for _, k := range c.Update {
-			if err := updateKey(ctx, tx, tenant, k); err != nil {
-				return err
-			}
-		}
-		for _, kid := range c.Delete {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM signing_keys WHERE tenant = ? AND kid = ?`, tenant, kid); err != nil {
-				return err
-			}
-		}
-		return insertEvents(ctx, tx, tenant, c.Events)
+		return storeKeyset(ctx, tx, tenant, c)
 	})
 	if userErr != nil {
 		return signet.Keyset{}, userErr
@@ -106,6 +91,28 @@ func scanKey(r sqlcodec.Scanner) (signet.Key, error) {
 	k.CreatedAt, k.CurrentSince = sqlcodec.DecodeTime(created), sqlcodec.DecodeTime(since)
 	k.CurrentUntil, k.RevokedAt = sqlcodec.DecodeTime(until), sqlcodec.DecodeTime(revokedAt)
 	return k, err
+}
+
+// storeKeyset writes a change of tenant's keyset: its new, changed and
+// removed keys and its events.
+// Returns ErrConflict if a new kid or an idempotency key is taken.
+func storeKeyset(ctx context.Context, tx *sql.Tx, tenant string, c signet.KeysetChange) error {
+	for _, k := range c.Insert {
+		if err := insertKey(ctx, tx, tenant, k); err != nil {
+			return err
+		}
+	}
+	for _, k := range c.Update {
+		if err := updateKey(ctx, tx, tenant, k); err != nil {
+			return err
+		}
+	}
+	for _, kid := range c.Delete {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM signing_keys WHERE tenant = ? AND kid = ?`, tenant, kid); err != nil {
+			return err
+		}
+	}
+	return insertEvents(ctx, tx, tenant, c.Events)
 }
 
 func insertKey(ctx context.Context, tx *sql.Tx, tenant string, k signet.Key) error {
