@@ -49,6 +49,7 @@
 //	// Session returns the user signed in on r's tenant and when they authenticated; ok is false when there is no valid session.
 //	func (h *Handler) Session(r *http.Request) (u signet.User, authTime time.Time, ok bool)
 //	// LoginURL returns the path of the login page that, after a successful sign-in, redirects to returnTo (a same-origin relative path, validated).
+//	// It asks for the password even when a session exists: a fresh sign-in is one whose auth time is after the request that asked for it.
 //	func LoginURL(returnTo string) string
 //	// EndSession ends the login session r carries, if any (SAML single logout, WS-Fed sign-out).
 //	func (h *Handler) EndSession(w http.ResponseWriter, r *http.Request) error

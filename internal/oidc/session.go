@@ -68,7 +68,11 @@ func (h *Handler) session(r *http.Request, req keyring.Request) (signet.LoginSes
 // LoginURL returns the path of the login page that, after a successful
 // sign-in, redirects to returnTo (a same-origin relative path, validated).
 // An invalid returnTo is dropped: the page then stays on a "signed in"
-// message.
+// message. The page asks for the password even when the browser has a
+// session, and a sign-in there starts a new session with a new auth time,
+// so it also serves a caller that needs a fresh sign-in (prompt=login,
+// SAML ForceAuthn): such a caller tells, by the auth time Session returns,
+// whether the sign-in came after its request.
 func LoginURL(returnTo string) string {
 	if !validReturnPath(returnTo) {
 		return loginPath

@@ -10,6 +10,13 @@
 // (AuthnRequest, LogoutRequest) is size-limited, refused if it carries a DTD
 // or processing instruction, and decoded into fixed structures.
 //
+// Sign-on uses the OpenID Connect login page and session (Authenticator,
+// Config.LoginURL). An AuthnRequest with ForceAuthn="true" sends a
+// signed-in user to the login page again and is answered only after a
+// sign-in made since the request (the way back records the request's time;
+// the assertion's AuthnInstant is the sign-in's); with IsPassive="true" as
+// well it gets a NoPassive status instead.
+//
 // Only RSA keys sign XML: a tenant whose key is ES256 gets a clear error from
 // every endpoint here (see ErrUnsupportedKey).
 package saml

@@ -334,13 +334,17 @@ func (h *Handler) serveSSO(w http.ResponseWriter, r *http.Request) {
 		a.InResponseTo = ar.ID
 	}
 	u, authTime, ok := h.auth.Session(r)
+	force := ar != nil && ar.ForceAuthn
+	if ok && force && !signedInSince(r.URL.Query(), authTime) {
+		ok = false // ForceAuthn: a sign-in from before this request does not count
+	}
 	if !ok {
 		if ar != nil && ar.IsPassive {
 			doc := buildStatusResponse(a, statusRequester, statusNoPassive, "The user is not signed in.")
 			h.postSAML(w, req, acs, "SAMLResponse", doc, relay)
 			return
 		}
-		h.login(w, r)
+		h.login(w, r, force)
 		return
 	}
 	p := profile(u)
@@ -356,10 +360,38 @@ func (h *Handler) serveSSO(w http.ResponseWriter, r *http.Request) {
 	h.postSAML(w, req, acs, "SAMLResponse", doc, relay)
 }
 
-// login redirects to the login page, which comes back to this request.
-func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
+// login redirects to the login page, which asks for the password even when
+// a session exists, and comes back to this request. With fresh (ForceAuthn)
+// the way back also records when the sign-in was first asked for, so that
+// signedInSince accepts the sign-in made on the login page and no earlier
+// one.
+func (h *Handler) login(w http.ResponseWriter, r *http.Request, fresh bool) {
+	back := r.URL.RequestURI()
+	if fresh && !r.URL.Query().Has(authnAfterParam) {
+		// Appended, so that the SP's parameters keep their order.
+		sep := "?"
+		if strings.Contains(back, "?") {
+			sep = "&"
+		}
+		back += sep + authnAfterParam + "=" + strconv.FormatInt(h.now().Unix(), 10)
+	}
 	w.Header().Set("Cache-Control", "no-store")
-	http.Redirect(w, r, h.loginURL(r.URL.RequestURI()), http.StatusFound)
+	http.Redirect(w, r, h.loginURL(back), http.StatusFound)
+}
+
+// authnAfterParam is the parameter of the way back from a sign-in that
+// ForceAuthn asked for: the Unix time, in seconds, of the request that
+// asked. Like the unsigned AuthnRequest itself it is in the browser's hands;
+// an SP that must be sure compares the assertion's AuthnInstant with its
+// request's time.
+const authnAfterParam = "signet_authn_after"
+
+// signedInSince reports whether a sign-in at authTime satisfies a
+// ForceAuthn request whose parameters are q: it came no earlier than the
+// second authnAfterParam records.
+func signedInSince(q url.Values, authTime time.Time) bool {
+	after, err := strconv.ParseInt(q.Get(authnAfterParam), 10, 64)
+	return err == nil && authTime.Unix() >= after
 }
 
 // readMessage reads a SAML message's SAMLRequest (encoded) and RelayState

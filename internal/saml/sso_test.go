@@ -2,8 +2,12 @@ package saml_test
 
 import (
 	"encoding/base64"
+	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/beevik/etree"
 	crewjam "github.com/crewjam/saml"
@@ -125,3 +129,79 @@ func formValues(kv ...string) map[string][]string {
 }
 
 var _ = strings.TrimSpace
+
+// TestForceAuthn: an AuthnRequest with ForceAuthn="true" sends a signed-in
+// user to the login page again, and only a sign-in made since the request
+// gets an assertion (whose AuthnInstant says so); with IsPassive too, the
+// answer is NoPassive.
+func TestForceAuthn(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	c := e.app(signet.SAMLAddon{}, false)
+	md, ed := e.metadata(c)
+	e.useSP(c, e.serviceProvider(c, ed))
+	sso := "/samlp/" + c.ClientID
+	request := func(extra string) string {
+		return sso + "?" + url.Values{"SAMLRequest": {deflate64(authnRequest(c.Addons.SAMLP.Audience, e.acs(c), extra))}, "RelayState": {"r1"}}.Encode()
+	}
+	// loginReturn expects a redirect to the login page and returns the
+	// path it comes back to.
+	loginReturn := func(r response) string {
+		t.Helper()
+		loc, _ := url.Parse(r.header.Get("Location"))
+		if r.status != http.StatusFound || loc == nil || loc.Path != "/login" {
+			t.Fatalf("answer %d → %q, want the login page", r.status, r.header.Get("Location"))
+		}
+		return loc.Query().Get("return_to")
+	}
+
+	// Signed in a minute ago.
+	b := e.browser()
+	e.clock.Add(-time.Minute)
+	postForm(t, b.follow(sso))
+	e.clock.Add(time.Minute)
+	signedInAt := e.clock.Now()
+
+	// Without ForceAuthn the session serves.
+	postForm(t, b.do("GET", request(""), nil))
+
+	// With it, the login page, whose way back records the request's time.
+	forced := request(` ForceAuthn="true"`)
+	back := loginReturn(b.do("GET", forced, nil))
+	if want := forced + "&signet_authn_after=" + strconv.FormatInt(signedInAt.Unix(), 10); back != want {
+		t.Fatalf("way back %q, want %q", back, want)
+	}
+	// Coming back without signing in does not help, and keeps the first time.
+	e.clock.Add(5 * time.Second)
+	if again := loginReturn(b.do("GET", back, nil)); again != back {
+		t.Fatalf("second way back %q, want %q", again, back)
+	}
+	// After signing in, the assertion.
+	r := b.login(back)
+	if r.status != http.StatusSeeOther || r.header.Get("Location") != back {
+		t.Fatalf("sign-in = %d → %q", r.status, r.header.Get("Location"))
+	}
+	f := postForm(t, b.do("GET", back, nil))
+	x, _ := base64.StdEncoding.DecodeString(f.fields.Get("SAMLResponse"))
+	d := etree.NewDocument()
+	if err := d.ReadFromBytes(x); err != nil {
+		t.Fatal(err)
+	}
+	st := d.FindElement("//AuthnStatement")
+	if st == nil || st.SelectAttrValue("AuthnInstant", "") != e.clock.Now().UTC().Format("2006-01-02T15:04:05.000Z") {
+		t.Fatalf("AuthnStatement %v, want AuthnInstant %s", st, e.clock.Now())
+	}
+	if res := checkResponse(t, b, f, metadataCerts(t, md), false, "_req1"); res.NameID != e.user.ID || res.RelayState != "r1" {
+		t.Fatalf("SP read %+v", res)
+	}
+	// A new ForceAuthn request asks again, even right after a sign-in.
+	loginReturn(b.do("GET", forced, nil))
+
+	// ForceAuthn with IsPassive cannot be met without asking: NoPassive.
+	f = postForm(t, b.do("GET", request(` ForceAuthn="true" IsPassive="true"`), nil))
+	x, _ = base64.StdEncoding.DecodeString(f.fields.Get("SAMLResponse"))
+	d = etree.NewDocument()
+	d.ReadFromBytes(x)
+	if codes := d.FindElements("//StatusCode"); len(codes) != 2 || codes[1].SelectAttrValue("Value", "") != "urn:oasis:names:tc:SAML:2.0:status:NoPassive" {
+		t.Fatalf("ForceAuthn and IsPassive: response %s", x)
+	}
+}

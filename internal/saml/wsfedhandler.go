@@ -64,7 +64,7 @@ func (h *Handler) serveWSFed(w http.ResponseWriter, r *http.Request) {
 	}
 	u, authTime, ok := h.auth.Session(r)
 	if !ok {
-		h.login(w, r)
+		h.login(w, r, false)
 		return
 	}
 	p := profile(u)
