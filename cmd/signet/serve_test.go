@@ -2,13 +2,21 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/signet-auth/signet"
 	"github.com/signet-auth/signet/internal/keyring"
+	"github.com/signet-auth/signet/internal/postgres/pgtest"
+	"github.com/signet-auth/signet/internal/ringtest"
 	"github.com/signet-auth/signet/internal/secret"
 	"github.com/signet-auth/signet/internal/sqlite"
 )
@@ -126,4 +134,140 @@ func TestRestartUpgradesManagementAPI(t *testing.T) {
 			t.Errorf("another client's grant changed: %v", g.Scope)
 		}
 	})
+}
+
+// TestReady checks the /readyz check on SQLite: a store that answers is
+// ready whether or not tenant "default" exists; a closed one is not.
+func TestReady(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "signet.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ready(ctx, db); err != nil {
+		t.Errorf("empty store: %v, want ready", err)
+	}
+	db.Close()
+	if err := ready(ctx, db); err == nil {
+		t.Error("closed store is ready")
+	}
+}
+
+// tcpProxy forwards connections from a loopback port to target, as the
+// network path to a database server.
+type tcpProxy struct {
+	ln     net.Listener
+	target string
+	mu     sync.Mutex
+	conns  []net.Conn
+}
+
+// startProxy listens on addr ("127.0.0.1:0" for any port) and forwards to
+// target until stop or the end of the test.
+func startProxy(t *testing.T, addr, target string) *tcpProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &tcpProxy{ln: ln, target: target}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			up, err := net.Dial("tcp", target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			p.mu.Lock()
+			p.conns = append(p.conns, c, up)
+			p.mu.Unlock()
+			go func() { io.Copy(up, c); up.Close() }()
+			go func() { io.Copy(c, up); c.Close() }()
+		}
+	}()
+	t.Cleanup(p.stop)
+	return p
+}
+
+// stop closes the port and every connection through it: the database is
+// unreachable.
+func (p *tcpProxy) stop() {
+	p.ln.Close()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, c := range p.conns {
+		c.Close()
+	}
+	p.conns = nil
+}
+
+// TestReadyzFollowsDatabase serves on PostgreSQL reached through a proxy:
+// /readyz is 200, 503 while the proxy is down (the database unreachable),
+// and 200 again once it is back.
+func TestReadyzFollowsDatabase(t *testing.T) {
+	u, err := url.Parse(pgtest.Database(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := startProxy(t, "127.0.0.1:0", u.Host)
+	u.Host = p.ln.Addr().String()
+	in := start(t, t.TempDir(), "--database", u.String())
+	readyz := func() int {
+		status, _, _ := in.call("GET", "/readyz", "", nil)
+		return status
+	}
+	if got := readyz(); got != 200 {
+		t.Fatalf("GET /readyz = %d, want 200", got)
+	}
+	p.stop()
+	if got := readyz(); got != 503 {
+		t.Errorf("GET /readyz with the database unreachable = %d, want 503", got)
+	}
+	startProxy(t, u.Host, p.target)
+	deadline := time.Now().Add(10 * time.Second)
+	for readyz() != 200 {
+		if time.Now().After(deadline) {
+			t.Fatal("GET /readyz is not 200 again 10 s after the database came back")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	in.stop() // before the proxy closes
+}
+
+// BenchmarkReady measures the /readyz check against listing every tenant
+// (what it did before) on SQLite with 1 and 10,000 tenants, "default" among
+// them. Run:
+//
+//	go test -run '^$' -bench Ready ./cmd/signet/
+func BenchmarkReady(b *testing.B) {
+	for _, n := range []int{1, 10000} {
+		env := ringtest.New(b, ringtest.Options{PoolSize: 8})
+		for i := range n {
+			name := fmt.Sprintf("t%05d", i)
+			if i == 0 {
+				name = "default"
+			}
+			if _, err := env.Ring.CreateTenant(b.Context(), name, []string{name + ".localhost"}, "ES256"); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.Run(fmt.Sprintf("tenants=%d/ready", n), func(b *testing.B) {
+			for b.Loop() {
+				if err := ready(b.Context(), env.Store); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("tenants=%d/Tenants", n), func(b *testing.B) {
+			for b.Loop() {
+				if _, err := env.Store.Tenants(b.Context()); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
