@@ -20,6 +20,7 @@ import (
 	"github.com/signet-auth/signet/internal/keyring"
 	"github.com/signet-auth/signet/internal/password"
 	"github.com/signet-auth/signet/internal/secret"
+	"github.com/signet-auth/signet/internal/throttle"
 )
 
 // dashboardCredentials is the "dashboard" part of admin-credentials.json:
@@ -265,12 +266,12 @@ func bootstrapAdmin(ctx context.Context, store signet.Store, scheme, publicHost 
 // dashboardHandler returns the dashboard for serve. It logs how to create
 // the first administrator when there is none (a data dir from before the
 // dashboard).
-func dashboardHandler(ctx context.Context, c *config, store signet.Store, ring *keyring.Ring, public *url.URL, log *slog.Logger) http.Handler {
+func dashboardHandler(ctx context.Context, c *config, store signet.Store, ring *keyring.Ring, public *url.URL, hashing *throttle.Gate, log *slog.Logger) http.Handler {
 	if list, err := store.Admins(ctx); err == nil && len(list) == 0 {
 		log.Info("no dashboard administrator yet: create one with `signet admins create EMAIL --tenant default`")
 	}
 	return dashboard.New(dashboard.Config{Ring: ring, Store: store, JWKSMaxAge: c.JWKSMaxAge,
-		Secure: public.Scheme == "https", Logger: log})
+		Secure: public.Scheme == "https", Hashing: hashing, Logger: log})
 }
 
 func orDash(s string) string {

@@ -23,6 +23,7 @@ import (
 	"github.com/signet-auth/signet/internal/saml"
 	"github.com/signet-auth/signet/internal/seal"
 	"github.com/signet-auth/signet/internal/server"
+	"github.com/signet-auth/signet/internal/throttle"
 )
 
 // bootstrapClientName names the administrative client bootstrap creates.
@@ -108,7 +109,10 @@ func serve(ctx context.Context, args []string, env Env) error {
 	wg.Go(func() { ring.Run(ctx) })
 
 	// The OpenID Connect provider: login page, sessions, codes and refresh tokens.
-	provider := oidc.New(oidc.Config{Ring: ring, Store: store, Users: store, Logger: log})
+	// One bound on concurrent Argon2id checks (64 MiB each) for every
+	// sign-in form of the process.
+	hashing := throttle.NewGate(throttle.DefaultHashes)
+	provider := oidc.New(oidc.Config{Ring: ring, Store: store, Users: store, Hashing: hashing, Logger: log})
 	wg.Go(func() { provider.Run(ctx) })
 	handlers := []server.Registrar{
 		provider,
@@ -128,7 +132,7 @@ func serve(ctx context.Context, args []string, env Env) error {
 		Logger:    log,
 		Metrics:   metrics,
 		Pool:      pool,
-		Dashboard: dashboardHandler(ctx, &c, store, ring, public, log),
+		Dashboard: dashboardHandler(ctx, &c, store, ring, public, hashing, log),
 	})
 	log.Info("signet serving", "addr", ln.Addr().String(), "public_url", public.String(), "tls", c.TLSCert != "")
 	if env.Ready != nil {

@@ -51,6 +51,10 @@ type Config struct {
 	// Limits slow down password guessing per e-mail address and per client
 	// IP; zero fields take throttle.DefaultLimits'.
 	Limits throttle.Limits
+	// Hashing bounds the password checks running at once; share one Gate
+	// among every sign-in form of the process. Nil means a Gate of
+	// throttle.DefaultHashes for this handler alone.
+	Hashing *throttle.Gate
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Logger receives internal errors and sign-in events; nil discards them.
@@ -90,8 +94,11 @@ func New(cfg Config) *Handler {
 	if cfg.MaxAge <= 0 {
 		cfg.MaxAge = DefaultMaxAge
 	}
+	if cfg.Hashing == nil {
+		cfg.Hashing = throttle.NewGate(throttle.DefaultHashes)
+	}
 	h := &Handler{cfg: cfg, mux: http.NewServeMux(), pages: parsePages(),
-		hashing: throttle.NewGate(throttle.DefaultHashes), failures: throttle.New(cfg.Limits, cfg.Now)}
+		hashing: cfg.Hashing, failures: throttle.New(cfg.Limits, cfg.Now)}
 	h.routes()
 	return h
 }

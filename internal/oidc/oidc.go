@@ -40,6 +40,10 @@ type Config struct {
 	// Limits slow down password guessing; zero fields take
 	// throttle.DefaultLimits'.
 	Limits Limits
+	// Hashing bounds the password checks running at once; share one Gate
+	// among every sign-in form of the process. Nil means a Gate of
+	// throttle.DefaultHashes for this handler alone.
+	Hashing *throttle.Gate
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Logger receives internal errors and refused sign-ins (never a
@@ -75,6 +79,9 @@ func New(cfg Config) *Handler {
 	if cfg.SessionLifetime <= 0 {
 		cfg.SessionLifetime = DefaultSessionLifetime
 	}
+	if cfg.Hashing == nil {
+		cfg.Hashing = throttle.NewGate(throttle.DefaultHashes)
+	}
 	return &Handler{
 		ring:            cfg.Ring,
 		store:           cfg.Store,
@@ -83,7 +90,7 @@ func New(cfg Config) *Handler {
 		now:             cfg.Now,
 		logger:          cfg.Logger,
 		limits:          throttle.New(cfg.Limits, cfg.Now),
-		hashing:         throttle.NewGate(throttle.DefaultHashes),
+		hashing:         cfg.Hashing,
 	}
 }
 
