@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/signet-auth/signet"
 	"github.com/signet-auth/signet/internal/keyring"
@@ -37,8 +39,11 @@ const (
 
 // page is the data of every template.
 type page struct {
-	Title    string
-	Tenant   string
+	Title  string
+	Tenant string
+	// App is the name of the application the sign-in continues to, if the
+	// return path names one.
+	App      string
 	Nonce    string // the CSP nonce of the inline style
 	Error    string
 	Notice   string
@@ -118,9 +123,35 @@ func (h *Handler) serveLoginForm(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) loginForm(w http.ResponseWriter, r *http.Request, req keyring.Request, status int, returnTo, email, msg string) {
 	c := loginCookie(w, r, req)
 	h.render(w, status, "login", page{
-		Title: "Sign in", Tenant: tenantLabel(req), Error: msg, ReturnTo: returnTo, Email: email,
+		Title: "Sign in", Tenant: tenantLabel(req), App: h.appName(r, req, returnTo), Error: msg, ReturnTo: returnTo, Email: email,
 		CSRF: csrfToken(c, req.View.Tenant.Name, returnTo),
 	})
+}
+
+// appName returns the name of the application a (valid) return path leads
+// to: the client_id of /authorize, or the client of /samlp/{id} and
+// /wsfed/{id}. It returns "" when the path names none or the client is
+// unknown; the page then names only the tenant.
+func (h *Handler) appName(r *http.Request, req keyring.Request, returnTo string) string {
+	u, err := url.Parse(returnTo)
+	if err != nil || returnTo == "" {
+		return ""
+	}
+	var id string
+	switch seg := strings.Split(strings.TrimPrefix(u.Path, "/"), "/"); {
+	case u.Path == "/authorize":
+		id = u.Query().Get("client_id")
+	case len(seg) == 2 && (seg[0] == "samlp" || seg[0] == "wsfed"):
+		id = seg[1]
+	}
+	if id == "" || len(id) > 128 {
+		return ""
+	}
+	c, err := h.store.Client(r.Context(), req.View.Tenant.Name, id)
+	if err != nil {
+		return ""
+	}
+	return c.Name
 }
 
 // serveLogin answers POST /login: it checks the CSRF token and the rate

@@ -276,3 +276,33 @@ func TestLoginRateLimits(t *testing.T) {
 		t.Fatalf("sign-in after the IP refilled = %d", r.status)
 	}
 }
+
+// TestLoginNamesApplication checks that the login page names the
+// application the sign-in continues to, and only a registered one.
+func TestLoginNamesApplication(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	id, _ := e.client(false, "authorization_code")
+	c, err := e.store.Client(context.Background(), "default", id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := e.browser()
+	tests := []struct {
+		returnTo, want string
+	}{
+		{"/authorize?client_id=" + id + "&state=s", "to continue to <strong>" + c.Name + "</strong>"},
+		{"/samlp/" + id, "to continue to <strong>" + c.Name + "</strong>"},
+		{"/authorize?client_id=nobody", "to continue to default"},
+		{"/userinfo", "to continue to default"},
+		{"", "to continue to default"},
+	}
+	for _, tt := range tests {
+		target := "/login"
+		if tt.returnTo != "" {
+			target = oidc.LoginURL(tt.returnTo)
+		}
+		if page := b.do("GET", target, nil); !strings.Contains(page.body, tt.want) {
+			t.Errorf("login for %q lacks %q", tt.returnTo, tt.want)
+		}
+	}
+}
