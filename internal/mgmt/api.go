@@ -125,6 +125,7 @@ func (a *API) Register(mux *http.ServeMux) {
 
 	route("POST /api/v2/client-grants", anyOf("create:client_grants"), a.createClientGrant)
 	route("GET /api/v2/client-grants", anyOf("read:client_grants"), a.listClientGrants)
+	route("GET /api/v2/client-grants/{id}", anyOf("read:client_grants"), a.getClientGrant)
 	route("PATCH /api/v2/client-grants/{id}", anyOf("update:client_grants"), a.updateClientGrant)
 	route("DELETE /api/v2/client-grants/{id}", anyOf("delete:client_grants"), a.deleteClientGrant)
 

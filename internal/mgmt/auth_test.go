@@ -99,6 +99,7 @@ func TestScopes(t *testing.T) {
 		{"DELETE", "/api/v2/resource-servers/x", "Insufficient scope, expected any of: delete:resource_servers"},
 		{"POST", "/api/v2/client-grants", "Insufficient scope, expected any of: create:client_grants"},
 		{"GET", "/api/v2/client-grants", "Insufficient scope, expected any of: read:client_grants"},
+		{"GET", "/api/v2/client-grants/x", "Insufficient scope, expected any of: read:client_grants"},
 		{"PATCH", "/api/v2/client-grants/x", "Insufficient scope, expected any of: update:client_grants"},
 		{"DELETE", "/api/v2/client-grants/x", "Insufficient scope, expected any of: delete:client_grants"},
 	}
@@ -133,7 +134,7 @@ func TestUnknownRoutes(t *testing.T) {
 		{"DELETE", "/api/v2/keys/signing", 405, "GET, HEAD"},
 		{"GET", "/api/v2/keys/signing/x/revoke", 405, "PUT"},
 		{"PUT", "/api/v2/clients", 405, "GET, HEAD, POST"},
-		{"POST", "/api/v2/client-grants/x", 405, "PATCH, DELETE"},
+		{"POST", "/api/v2/client-grants/x", 405, "GET, HEAD, PATCH, DELETE"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.method+" "+tt.path, func(t *testing.T) {

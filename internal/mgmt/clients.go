@@ -263,9 +263,13 @@ func (a *API) createClient(w http.ResponseWriter, r *http.Request, c *call) erro
 	return nil
 }
 
-// listClients answers GET /api/v2/clients.
+// listClients answers GET /api/v2/clients[?page=&per_page=&include_totals=].
 func (a *API) listClients(w http.ResponseWriter, r *http.Request, c *call) error {
 	if err := noBody(r); err != nil {
+		return err
+	}
+	p, err := readPaging(r.URL.Query(), false)
+	if err != nil {
 		return err
 	}
 	cs, err := a.store.Clients(r.Context(), c.tenant)
@@ -276,7 +280,7 @@ func (a *API) listClients(w http.ResponseWriter, r *http.Request, c *call) error
 	for i, cl := range cs {
 		out[i] = newClientObject(cl, "")
 	}
-	writeJSON(w, http.StatusOK, out)
+	writePage(w, p, "clients", out)
 	return nil
 }
 

@@ -112,12 +112,17 @@ func (a *API) createClientGrant(w http.ResponseWriter, r *http.Request, c *call)
 }
 
 // listClientGrants answers GET /api/v2/client-grants, filtered by the
-// optional client_id and audience query parameters.
+// optional client_id and audience query parameters, paged by page/per_page
+// or from/take.
 func (a *API) listClientGrants(w http.ResponseWriter, r *http.Request, c *call) error {
 	if err := noBody(r); err != nil {
 		return err
 	}
 	q := r.URL.Query()
+	p, err := readPaging(q, true)
+	if err != nil {
+		return err
+	}
 	f := signet.GrantFilter{ClientID: q.Get("client_id"), Audience: q.Get("audience")}
 	if f.Audience != "" && a.ring.IsManagementAudience(c.req.View, f.Audience) {
 		f.Audience = a.ring.ManagementAudience(c.req.View)
@@ -130,7 +135,23 @@ func (a *API) listClientGrants(w http.ResponseWriter, r *http.Request, c *call) 
 	for i, g := range gs {
 		out[i] = newGrantObject(g)
 	}
-	writeJSON(w, http.StatusOK, out)
+	writePage(w, p, "client_grants", out)
+	return nil
+}
+
+// getClientGrant answers GET /api/v2/client-grants/{id}.
+func (a *API) getClientGrant(w http.ResponseWriter, r *http.Request, c *call) error {
+	if err := noBody(r); err != nil {
+		return err
+	}
+	g, err := a.store.ClientGrant(r.Context(), c.tenant, r.PathValue("id"))
+	if errors.Is(err, signet.ErrNotFound) {
+		return errGrantNotFound
+	}
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, newGrantObject(g))
 	return nil
 }
 

@@ -21,6 +21,7 @@ const (
 	defaultTokenLifetime = 86400
 	maxTokenLifetime     = 2592000 // 30 days, Auth0's maximum
 	rsIDLength           = 24
+	maxIdentifiersFilter = 10 // Auth0's cap on ?identifiers=
 )
 
 // rsObject is Auth0's resource server object (the subset Signet keeps).
@@ -152,20 +153,32 @@ func (a *API) createResourceServer(w http.ResponseWriter, r *http.Request, c *ca
 	return nil
 }
 
-// listResourceServers answers GET /api/v2/resource-servers.
+// listResourceServers answers GET /api/v2/resource-servers[?identifiers=…
+// &page=&per_page=&include_totals=].
 func (a *API) listResourceServers(w http.ResponseWriter, r *http.Request, c *call) error {
 	if err := noBody(r); err != nil {
 		return err
+	}
+	q := r.URL.Query()
+	p, err := readPaging(q, false)
+	if err != nil {
+		return err
+	}
+	idents := q["identifiers"]
+	if len(idents) > maxIdentifiersFilter {
+		return withCode("invalid_query_string", invalid("Query validation error: 'identifiers' takes at most %d values.", maxIdentifiersFilter))
 	}
 	rss, err := a.store.ResourceServers(r.Context(), c.tenant)
 	if err != nil {
 		return err
 	}
-	out := make([]rsObject, len(rss))
-	for i, rs := range rss {
-		out[i] = newRSObject(rs)
+	out := make([]rsObject, 0, len(rss))
+	for _, rs := range rss {
+		if len(idents) == 0 || slices.Contains(idents, rs.Identifier) {
+			out = append(out, newRSObject(rs))
+		}
 	}
-	writeJSON(w, http.StatusOK, out)
+	writePage(w, p, "resource_servers", out)
 	return nil
 }
 
