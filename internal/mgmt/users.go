@@ -171,7 +171,8 @@ func (a *API) createUser(w http.ResponseWriter, r *http.Request, c *call) error 
 	if err != nil {
 		return err
 	}
-	for _, p := range []string{"email", "password"} {
+	// Auth0 requires the connection on create (its SDKs' types do too).
+	for _, p := range []string{"connection", "email", "password"} {
 		if _, ok := o[p]; !ok {
 			return required(p)
 		}

@@ -66,14 +66,15 @@ func TestUsers(t *testing.T) {
 		status     int
 		message    string
 	}{
-		{"taken email (any case)", `{"email":"ALICE@example.com","password":"another one"}`, 409, "The user already exists."},
-		{"weak password", `{"email":"bob@example.com","password":"short"}`, 400, "PasswordStrengthError: Password is too weak: use at least 8 characters."},
-		{"no password", `{"email":"bob@example.com"}`, 400, "Payload validation error: 'Missing required property: password'."},
-		{"no email", `{"password":"long enough"}`, 400, "Payload validation error: 'Missing required property: email'."},
-		{"bad email", `{"email":"bob","password":"long enough"}`, 400, ""},
+		{"taken email (any case)", `{"connection":"Username-Password-Authentication","email":"ALICE@example.com","password":"another one"}`, 409, "The user already exists."},
+		{"weak password", `{"connection":"Username-Password-Authentication","email":"bob@example.com","password":"short"}`, 400, "PasswordStrengthError: Password is too weak: use at least 8 characters."},
+		{"no password", `{"connection":"Username-Password-Authentication","email":"bob@example.com"}`, 400, "Payload validation error: 'Missing required property: password'."},
+		{"no email", `{"connection":"Username-Password-Authentication","password":"long enough"}`, 400, "Payload validation error: 'Missing required property: email'."},
+		{"bad email", `{"connection":"Username-Password-Authentication","email":"bob","password":"long enough"}`, 400, ""},
 		{"other connection", `{"email":"bob@example.com","password":"long enough","connection":"google-oauth2"}`, 400, ""},
-		{"password hash smuggled", `{"email":"bob@example.com","password":"long enough","password_hash":"x"}`, 400, ""},
-		{"blocked not a boolean", `{"email":"bob@example.com","password":"long enough","blocked":"yes"}`, 400, ""},
+		{"password hash smuggled", `{"connection":"Username-Password-Authentication","email":"bob@example.com","password":"long enough","password_hash":"x"}`, 400, ""},
+		{"blocked not a boolean", `{"connection":"Username-Password-Authentication","email":"bob@example.com","password":"long enough","blocked":"yes"}`, 400, ""},
+		{"no connection", `{"email":"bob@example.com","password":"long enough"}`, 400, "Payload validation error: 'Missing required property: connection'."},
 	}
 	for _, tt := range errs {
 		t.Run(tt.name, func(t *testing.T) {
@@ -89,7 +90,7 @@ func TestUsers(t *testing.T) {
 	}
 	wantError(t, e.do(req{method: "GET", path: "/api/v2/users/auth0%7Cnope", token: tok}), 404, "The user does not exist.", "inexistent_user")
 	for _, email := range []string{"b@example.com", "c@example.com"} {
-		if rec := e.do(req{method: "POST", path: "/api/v2/users", token: tok, body: `{"email":"` + email + `","password":"long enough"}`}); rec.Code != 201 {
+		if rec := e.do(req{method: "POST", path: "/api/v2/users", token: tok, body: `{"connection":"Username-Password-Authentication","email":"` + email + `","password":"long enough"}`}); rec.Code != 201 {
 			t.Fatalf("create %s = %d", email, rec.Code)
 		}
 	}
