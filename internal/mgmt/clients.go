@@ -73,8 +73,9 @@ type refreshTokenConfig struct {
 }
 
 // newClientObject renders c; sec is the clear secret, given only on
-// creation and secret rotation.
-func newClientObject(c signet.Client, sec string) clientObject {
+// creation and secret rotation; alg is the tenant's signing algorithm, the
+// one of the client's ID tokens.
+func newClientObject(c signet.Client, sec, alg string) clientObject {
 	method := c.TokenEndpointAuthMethod
 	if method == "" {
 		method = "client_secret_post"
@@ -97,7 +98,7 @@ func newClientObject(c signet.Client, sec string) clientObject {
 		Callbacks:               orEmpty(c.Callbacks),
 		AllowedLogoutURLs:       orEmpty(c.AllowedLogoutURLs),
 		TokenEndpointAuthMethod: method,
-		JWTConfiguration:        jwtConfig{LifetimeInSeconds: idLife},
+		JWTConfiguration:        jwtConfig{LifetimeInSeconds: idLife, Alg: alg},
 		RefreshToken: refreshTokenConfig{RotationType: "rotating", ExpirationType: "expiring",
 			TokenLifetime: refreshLife},
 		Addons:       c.Addons,
@@ -119,9 +120,11 @@ func clientErr(err error) error {
 	return err
 }
 
-// applyClient sets the client properties present in o on c.
-// Returns EINVALID for a bad value.
-func applyClient(o object, c *signet.Client) error {
+// applyClient sets the client properties present in o on c; alg is the
+// tenant's signing algorithm, the only jwt_configuration.alg it accepts.
+// Returns EINVALID for a bad value, or a setting Signet does not implement
+// (another alg, non-rotating or non-expiring refresh tokens).
+func applyClient(o object, c *signet.Client, alg string) error {
 	if name, ok, err := o.str("name", 1, maxClientName); err != nil {
 		return err
 	} else if ok {
@@ -191,6 +194,9 @@ func applyClient(o object, c *signet.Client) error {
 		} else if ok {
 			c.IDTokenLifetime = n
 		}
+		if err := onlyValue(jc, "jwt_configuration.alg", alg, "this tenant signs with "+alg+" only"); err != nil {
+			return err
+		}
 	}
 	if rt, ok, err := o.obj("refresh_token", "rotation_type", "expiration_type", "token_lifetime"); err != nil {
 		return err
@@ -200,8 +206,25 @@ func applyClient(o object, c *signet.Client) error {
 		} else if ok {
 			c.RefreshTokenLifetime = n
 		}
+		if err := onlyValue(rt, "refresh_token.rotation_type", "rotating", "Signet always rotates refresh tokens"); err != nil {
+			return err
+		}
+		if err := onlyValue(rt, "refresh_token.expiration_type", "expiring", "Signet's refresh tokens always expire"); err != nil {
+			return err
+		}
 	}
 	return applyAddons(o, c)
+}
+
+// onlyValue checks that string property name of o, if present, is want:
+// Auth0 allows other values, which Signet does not implement (why).
+// Returns EINVALID otherwise.
+func onlyValue(o object, name, want, why string) error {
+	v, ok, err := o.str(name, 1, 64)
+	if err != nil || !ok || v == want {
+		return err
+	}
+	return invalid("Payload validation error: 'Unsupported value %q: %s' on property %s.", v, why, name)
 }
 
 // checkClientURL reports why u cannot be a callback or logout URL: it must
@@ -248,7 +271,8 @@ func (a *API) createClient(w http.ResponseWriter, r *http.Request, c *call) erro
 		CreatedAt:  now,
 		UpdatedAt:  now,
 	}
-	if err := applyClient(o, &cl); err != nil {
+	alg := c.req.View.Tenant.Algorithm
+	if err := applyClient(o, &cl, alg); err != nil {
 		return err
 	}
 	if _, ok := o["token_endpoint_auth_method"]; !ok && (cl.AppType == "spa" || cl.AppType == "native") {
@@ -259,7 +283,7 @@ func (a *API) createClient(w http.ResponseWriter, r *http.Request, c *call) erro
 	if err := a.store.CreateClient(r.Context(), cl); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, newClientObject(cl, sec))
+	writeJSON(w, http.StatusCreated, newClientObject(cl, sec, alg))
 	return nil
 }
 
@@ -278,7 +302,7 @@ func (a *API) listClients(w http.ResponseWriter, r *http.Request, c *call) error
 	}
 	out := make([]clientObject, len(cs))
 	for i, cl := range cs {
-		out[i] = newClientObject(cl, "")
+		out[i] = newClientObject(cl, "", c.req.View.Tenant.Algorithm)
 	}
 	writePage(w, p, "clients", out)
 	return nil
@@ -293,7 +317,7 @@ func (a *API) getClient(w http.ResponseWriter, r *http.Request, c *call) error {
 	if err != nil {
 		return clientErr(err)
 	}
-	writeJSON(w, http.StatusOK, newClientObject(cl, ""))
+	writeJSON(w, http.StatusOK, newClientObject(cl, "", c.req.View.Tenant.Algorithm))
 	return nil
 }
 
@@ -303,8 +327,9 @@ func (a *API) updateClient(w http.ResponseWriter, r *http.Request, c *call) erro
 	if err != nil {
 		return err
 	}
+	alg := c.req.View.Tenant.Algorithm
 	cl, err := a.store.UpdateClient(r.Context(), c.tenant, r.PathValue("id"), func(cl *signet.Client) error {
-		if err := applyClient(o, cl); err != nil {
+		if err := applyClient(o, cl, alg); err != nil {
 			return err
 		}
 		cl.UpdatedAt = a.now().UTC()
@@ -313,7 +338,7 @@ func (a *API) updateClient(w http.ResponseWriter, r *http.Request, c *call) erro
 	if err != nil {
 		return clientErr(err)
 	}
-	writeJSON(w, http.StatusOK, newClientObject(cl, ""))
+	writeJSON(w, http.StatusOK, newClientObject(cl, "", alg))
 	return nil
 }
 
@@ -344,6 +369,6 @@ func (a *API) rotateClientSecret(w http.ResponseWriter, r *http.Request, c *call
 	if err != nil {
 		return clientErr(err)
 	}
-	writeJSON(w, http.StatusOK, newClientObject(cl, sec))
+	writeJSON(w, http.StatusOK, newClientObject(cl, sec, c.req.View.Tenant.Algorithm))
 	return nil
 }

@@ -93,7 +93,7 @@ func TestClients(t *testing.T) {
 	rec = e.do(req{method: "GET", path: "/api/v2/clients/" + c.ClientID, token: tok})
 	for _, want := range []string{`"callbacks":["https://app.example/cb","com.example.app:/cb"]`,
 		`"allowed_logout_urls":["https://app.example/"]`, `"token_endpoint_auth_method":"client_secret_basic"`,
-		`"jwt_configuration":{"lifetime_in_seconds":600}`, `"token_lifetime":3600`} {
+		`"jwt_configuration":{"lifetime_in_seconds":600,"alg":"RS256"}`, `"token_lifetime":3600`} {
 		if !strings.Contains(rec.Body.String(), want) {
 			t.Errorf("get after patch lacks %s: %s", want, rec.Body)
 		}
