@@ -329,6 +329,37 @@ func (r *runner) burst(runCtx, ctx context.Context) {
 	b.Took = ms(time.Since(b.At))
 	r.cfg.Logger.Info("burst", "requests", b.Requests, "ok", b.OK)
 	r.setBurst(b)
+	// The next change reads the keys from one replica's view: let every
+	// view reach the burst's last state first, or that read may be a
+	// state behind and the change look interleaved.
+	r.settle(ctx, 5*time.Second)
+}
+
+// settle waits, at most limit, until every replica lists the same keys in
+// the same states.
+func (r *runner) settle(ctx context.Context, limit time.Duration) {
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		same := true
+		var first keyStates
+		for i := range r.urls {
+			ks, err := r.keys(ctx, i)
+			if err != nil {
+				same = false
+				break
+			}
+			if i == 0 {
+				first = ks
+			} else if ks.current != first.current || ks.next != first.next || !slices.Equal(ks.all, first.all) {
+				same = false
+				break
+			}
+		}
+		if same {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 func (r *runner) setBurst(b *Burst) {
