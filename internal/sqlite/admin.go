@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
@@ -163,21 +162,13 @@ func queryAdmins(ctx context.Context, tx *sql.Tx, where string, args ...any) ([]
 	}
 	// One query for every admin's grants: the list is small, and a filter
 	// by id would need a parameter per admin.
-	grants, err := tx.QueryContext(ctx, `SELECT admin_id, tenant FROM admin_grants ORDER BY admin_id, tenant`)
-	if err != nil {
-		return nil, err
-	}
-	defer grants.Close()
-	for grants.Next() {
-		var id, tenant string
-		if err := grants.Scan(&id, &tenant); err != nil {
-			return nil, err
-		}
-		if i, ok := index[id]; ok {
-			as[i].Tenants = append(as[i].Tenants, tenant)
-		}
-	}
-	return as, errors.Join(grants.Err(), grants.Close())
+	err = eachPair(ctx, tx, `SELECT admin_id, tenant FROM admin_grants ORDER BY admin_id, tenant`, nil,
+		func(id, tenant string) {
+			if i, ok := index[id]; ok {
+				as[i].Tenants = append(as[i].Tenants, tenant)
+			}
+		})
+	return as, err
 }
 
 // CreateAdminSession stores a new session.

@@ -256,6 +256,25 @@ func userError(err error) bool {
 }
 
 // querier is what *sql.DB and *sql.Tx have in common.
+// eachPair runs query, whose rows are two text columns, and calls fn with
+// each row: how a list's child rows (a tenant's hosts, an admin's grants)
+// are attached to their parents.
+func eachPair(ctx context.Context, q querier, query string, args []any, fn func(a, b string)) error {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var a, b string
+		if err := rows.Scan(&a, &b); err != nil {
+			return err
+		}
+		fn(a, b)
+	}
+	return errors.Join(rows.Err(), rows.Close())
+}
+
 type querier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)

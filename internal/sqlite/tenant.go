@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
@@ -173,20 +172,11 @@ func queryTenants(ctx context.Context, tx *sql.Tx, name string) ([]signet.Tenant
 	if name != "" {
 		where = "WHERE tenant = ?1"
 	}
-	hrows, err := tx.QueryContext(ctx, `SELECT tenant, host FROM tenant_hosts `+where+`
-		ORDER BY tenant, position`, name)
-	if err != nil {
-		return nil, err
-	}
-	defer hrows.Close()
-	for hrows.Next() {
-		var tenant, host string
-		if err := hrows.Scan(&tenant, &host); err != nil {
-			return nil, err
-		}
-		if i, ok := index[tenant]; ok {
-			ts[i].Hosts = append(ts[i].Hosts, host)
-		}
-	}
-	return ts, errors.Join(hrows.Err(), hrows.Close())
+	err = eachPair(ctx, tx, `SELECT tenant, host FROM tenant_hosts `+where+` ORDER BY tenant, position`,
+		[]any{name}, func(tenant, host string) {
+			if i, ok := index[tenant]; ok {
+				ts[i].Hosts = append(ts[i].Hosts, host)
+			}
+		})
+	return ts, err
 }
