@@ -263,7 +263,7 @@ func (ks *Keyset) GrowthWarning() string {
 	if n <= MaxPreviousKeys {
 		return ""
 	}
-	return fmt.Sprintf("The tenant publishes %d previous signing keys, more than %d: each adds about 1.4 KB to the JWKS. "+
+	return fmt.Sprintf("The tenant publishes %d previous signing keys, more than %d: each adds about 1.5 KB to the JWKS (RS256; half that for ES256). "+
 		"Revoke the previous keys no unexpired token needs, or set a retirement policy (revoke_previous_after) that revokes them automatically.",
 		n, MaxPreviousKeys)
 }

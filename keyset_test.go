@@ -841,7 +841,7 @@ func TestGrowthWarning(t *testing.T) {
 				}
 				return
 			}
-			if !strings.Contains(got, tc.warn) || !strings.Contains(got, "1.4 KB") || !strings.Contains(got, "revoke_previous_after") {
+			if !strings.Contains(got, tc.warn) || !strings.Contains(got, "1.5 KB") || !strings.Contains(got, "revoke_previous_after") {
 				t.Errorf("GrowthWarning = %q, want it to say %q, the growth and the policy", got, tc.warn)
 			}
 		})

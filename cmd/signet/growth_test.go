@@ -40,7 +40,7 @@ func TestKeysListGrowthWarning(t *testing.T) {
 			}
 			continue
 		}
-		for _, want := range []string{"signet: warning:", "6 previous signing keys, more than 5", "1.4 KB",
+		for _, want := range []string{"signet: warning:", "6 previous signing keys, more than 5", "1.5 KB",
 			"signet tenants update default --revoke-previous-after"} {
 			if !strings.Contains(stderr, want) {
 				t.Errorf("6 previous keys: stderr %q lacks %q", stderr, want)
