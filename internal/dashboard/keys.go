@@ -102,6 +102,13 @@ type keyRow struct {
 	Fingerprint string
 }
 
+// StoppedAt is when the key stopped signing, to the millisecond: the
+// precision of the bulk revocation's time.
+func (k keyRow) StoppedAt() string { return preciseStamp(k.CurrentUntil) }
+
+// preciseStamp formats t in UTC to the millisecond.
+func preciseStamp(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05.000 UTC") }
+
 // keysData is the Signing Keys tab's.
 type keysData struct {
 	Tenant  signet.Tenant
@@ -122,8 +129,10 @@ type keysData struct {
 	// many previous keys.
 	Growth string
 	// RetireBefore is the cutoff the bulk revocation offers: when the most
-	// recently current previous key stopped signing (to the second, so that
-	// key itself is kept). Zero without previous keys.
+	// recently current previous key stopped signing, to the millisecond (the
+	// input's precision; truncated, so that key itself is kept, and precise
+	// enough to revoke a key rotated out a moment before it). Zero without
+	// previous keys.
 	RetireBefore time.Time
 	// RetireInput is RetireBefore as the value of a datetime-local input.
 	RetireInput string
@@ -153,8 +162,8 @@ func (h *Handler) keysDataOf(ctx context.Context, tv *keyring.View) (keysData, e
 	}
 	d.Growth = ks.GrowthWarning()
 	if len(d.Previous) > 0 {
-		d.RetireBefore = d.Previous[0].CurrentUntil.UTC().Truncate(time.Second)
-		d.RetireInput = d.RetireBefore.Format("2006-01-02T15:04:05")
+		d.RetireBefore = d.Previous[0].CurrentUntil.UTC().Truncate(time.Millisecond)
+		d.RetireInput = d.RetireBefore.Format("2006-01-02T15:04:05.000")
 	}
 	d.MinAge = max(tv.Tenant.Policy.MinNextAge, h.cfg.JWKSMaxAge)
 	d.NextAge = max(h.cfg.Now().Sub(d.Next.CreatedAt), 0)
@@ -251,6 +260,7 @@ type notice struct {
 	// that stopped signing before Before.
 	RevokedKIDs []string  `json:"revoked_kids,omitempty"`
 	Before      time.Time `json:"before,omitzero"`
+	BeforeText  string    `json:"before_text,omitempty"` // Before to the millisecond
 	// Young is set when the promoted key had been published for only
 	// NextAge, less than MinAge (the JWKS max-age or the tenant's MinNextAge).
 	Young   bool          `json:"young,omitempty"`
@@ -318,10 +328,10 @@ func (h *Handler) revokePrevious(w http.ResponseWriter, r *http.Request, v *visi
 	}
 	if len(keys) == 0 {
 		h.done(w, r, v, notice{Kind: "error", Tenant: name,
-			Message: "No previous key stopped signing before " + stamp(before) + "."})
+			Message: "No previous key stopped signing before " + preciseStamp(before) + "."})
 		return
 	}
-	n := notice{Kind: "revoked-before", Tenant: name, Before: before}
+	n := notice{Kind: "revoked-before", Tenant: name, Before: before, BeforeText: preciseStamp(before)}
 	for _, k := range keys {
 		n.RevokedKIDs = append(n.RevokedKIDs, k.KID)
 	}
@@ -331,7 +341,7 @@ func (h *Handler) revokePrevious(w http.ResponseWriter, r *http.Request, v *visi
 }
 
 // parseCutoff reads the bulk revocation's time: a datetime-local value
-// (to the minute or second) taken as UTC, or RFC 3339.
+// (to the minute, second or fraction of a second) taken as UTC, or RFC 3339.
 func parseCutoff(s string) (time.Time, bool) {
 	s = strings.TrimSpace(s)
 	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02T15:04:05", "2006-01-02 15:04", "2006-01-02 15:04:05"} {

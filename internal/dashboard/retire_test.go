@@ -4,6 +4,7 @@ import (
 	"html"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -12,6 +13,9 @@ import (
 	"github.com/signet-auth/signet"
 	"github.com/signet-auth/signet/internal/keyring"
 )
+
+// proposed finds the bulk revocation's proposed time on a page.
+var proposed = regexp.MustCompile(`name="before" type="datetime-local" step="[^"]*" required value="([^"]+)"`)
 
 // TestGrowthNoticeAndRevokePrevious rotates tenant acme six times, a minute
 // apart: the Signing Keys tab warns about the JWKS growth at six previous
@@ -43,7 +47,7 @@ func TestGrowthNoticeAndRevokePrevious(t *testing.T) {
 	for _, want := range []string{growth, html.EscapeString("6 previous signing keys, more than 5"), "revoke_previous_after",
 		`<dialog id="revoke-previous-dialog"`, `action="` + keysPage + `/revoke-previous"`,
 		// The proposed cutoff keeps the most recent previous key.
-		`value="` + prev[5].CurrentUntil.UTC().Format("2006-01-02T15:04:05") + `"`} {
+		`value="` + prev[5].CurrentUntil.UTC().Format("2006-01-02T15:04:05.000") + `"`} {
 		if !strings.Contains(page, want) {
 			t.Errorf("page with 6 previous keys lacks %q", want)
 		}
@@ -139,6 +143,25 @@ func TestGrowthNoticeAndRevokePrevious(t *testing.T) {
 		if !strings.Contains(page, "<li><code>"+k.KID+"</code></li>") {
 			t.Errorf("the notice does not name %s", k.KID)
 		}
+	}
+
+	// The proposed time keeps only the most recent previous key, also when
+	// keys were rotated out less than a second apart.
+	for range 2 {
+		e.clock.Add(300 * time.Millisecond)
+		if _, err := e.rt.Ring.Rotate(t.Context(), "acme", keyring.RotateOptions{Actor: "cli"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m := proposed.FindStringSubmatch(b.get(keysPage).body)
+	if m == nil {
+		t.Fatal("no proposed time on the page")
+	}
+	if r := b.post(keysPage+"/revoke-previous", url.Values{"before": {m[1]}, "csrf": {token}}); r.status != http.StatusSeeOther {
+		t.Fatalf("revoke previous with the proposed time = %d", r.status)
+	}
+	if ks := e.keyset("acme"); len(ks.Published()) != 3 {
+		t.Errorf("after revoking with the proposed time %s, %d previous keys are published, want 1", m[1], len(ks.Published())-2)
 	}
 
 	// Another tenant's keys are out of reach.
