@@ -227,6 +227,47 @@ func (ks *Keyset) RotateAndRevoke(now time.Time, fresh Key) (Rotation, error) {
 	return r, nil
 }
 
+// RevokePreviousBefore revokes, in one step, every previous key that stopped
+// signing before cutoff (CurrentUntil < cutoff) and returns them, most
+// recently current first; each gets the event Revoke records. The current
+// and next keys are never revoked, nor a previous key whose CurrentUntil is
+// cutoff or later. Returns no keys and changes nothing if none matches, and
+// an ErrInvalidKeyset error if the keyset was not valid.
+func (ks *Keyset) RevokePreviousBefore(now, cutoff time.Time) ([]Key, error) {
+	if err := ks.Validate(); err != nil {
+		return nil, err
+	}
+	var out []Key
+	for _, p := range ks.previous() {
+		if !p.CurrentUntil.Before(cutoff) {
+			continue
+		}
+		k, err := ks.Revoke(now, p.KID)
+		if err != nil {
+			return nil, err // unreachable: p is a previous key of a valid keyset
+		}
+		out = append(out, k)
+	}
+	return out, nil
+}
+
+// MaxPreviousKeys is how many previous (published, not revoked) keys a
+// tenant may publish before GrowthWarning warns.
+const MaxPreviousKeys = 5
+
+// GrowthWarning returns the warning the key lists (Management API, dashboard,
+// CLI) show when the keyset publishes more than MaxPreviousKeys previous
+// keys, each of which makes the JWKS larger; "" otherwise.
+func (ks *Keyset) GrowthWarning() string {
+	n := len(ks.previous())
+	if n <= MaxPreviousKeys {
+		return ""
+	}
+	return fmt.Sprintf("The tenant publishes %d previous signing keys, more than %d: each adds about 1.5 KB to the JWKS (RS256; half that for ES256). "+
+		"Revoke the previous keys no unexpired token needs, or set a retirement policy (revoke_previous_after) that revokes them automatically.",
+		n, MaxPreviousKeys)
+}
+
 // KeysetChange is what Store.UpdateKeyset writes, in the transaction that
 // loaded the keyset, after its function has changed it.
 type KeysetChange struct {

@@ -733,3 +733,117 @@ func TestChangeKeyset(t *testing.T) {
 		}
 	})
 }
+
+func TestRevokePreviousBefore(t *testing.T) {
+	// fixture's previous keys stopped signing at -40d (prev-old), -20d
+	// (prev-mid) and -10d (prev-new).
+	tests := []struct {
+		name   string
+		cutoff time.Time
+		want   []string // revoked, most recently current first
+	}{
+		{"BeforeEveryKey", t0.Add(-days(45)), nil},
+		{"EqualIsKept", t0.Add(-days(40)), nil},
+		{"JustAfter", t0.Add(-days(40) + time.Nanosecond), []string{"prev-old"}},
+		{"KeepsTheEqualOne", t0.Add(-days(20)), []string{"prev-old"}},
+		{"Two", t0.Add(-days(15)), []string{"prev-mid", "prev-old"}},
+		{"Now", t0, []string{"prev-new", "prev-mid", "prev-old"}},
+		{"Future", t0.Add(days(365)), []string{"prev-new", "prev-mid", "prev-old"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ks := fixture()
+			before := clone(ks)
+			got, err := ks.RevokePreviousBefore(t0, tc.cutoff)
+			if err != nil {
+				t.Fatalf("RevokePreviousBefore: %v", err)
+			}
+			if !slices.Equal(kids(got), tc.want) {
+				t.Fatalf("revoked %q, want %q", kids(got), tc.want)
+			}
+			if len(tc.want) == 0 && !reflect.DeepEqual(ks, before) {
+				t.Fatalf("keyset changed although nothing matched:\ngot  %+v\nwant %+v", ks, before)
+			}
+			if err := ks.Validate(); err != nil {
+				t.Fatalf("keyset after RevokePreviousBefore: %v", err)
+			}
+			var wantEvents []signet.Event
+			for i, kid := range tc.want {
+				want := mustKey(t, &before, kid)
+				want.State, want.RevokedAt = signet.StateRevoked, t0
+				if !reflect.DeepEqual(got[i], want) {
+					t.Errorf("returned %+v, want %+v", got[i], want)
+				}
+				wantEvents = append(wantEvents, signet.Event{Tenant: "acme", Time: t0, Type: signet.EventKeyRevoked, KID: kid})
+			}
+			if !reflect.DeepEqual(ks.Events, wantEvents) {
+				t.Errorf("Events = %+v, want %+v", ks.Events, wantEvents)
+			}
+			// Every other key is exactly as it was: current, next, the
+			// previous keys kept and those revoked before.
+			for _, k := range before.Keys {
+				if slices.Contains(tc.want, k.KID) {
+					continue
+				}
+				if got := mustKey(t, &ks, k.KID); !reflect.DeepEqual(got, k) {
+					t.Errorf("key %s changed: got %+v, want %+v", k.KID, got, k)
+				}
+			}
+		})
+	}
+
+	t.Run("InvalidKeyset", func(t *testing.T) {
+		ks := signet.Keyset{Keys: []signet.Key{key("p", signet.StatePrevious, t0)}}
+		before := clone(ks)
+		got, err := ks.RevokePreviousBefore(t0, t0.Add(days(1)))
+		if !errors.Is(err, signet.ErrInvalidKeyset) || got != nil {
+			t.Errorf("RevokePreviousBefore = %v, %v; want nil, ErrInvalidKeyset", got, err)
+		}
+		if !reflect.DeepEqual(ks, before) {
+			t.Error("keyset changed by a refused RevokePreviousBefore")
+		}
+	})
+}
+
+func TestGrowthWarning(t *testing.T) {
+	tests := []struct {
+		rotations int
+		revoke    bool // revoke the previous keys after rotating
+		warn      string
+	}{
+		{rotations: 0},
+		{rotations: 5},
+		{rotations: 6, warn: "publishes 6 previous signing keys, more than 5"},
+		{rotations: 9, warn: "publishes 9 previous signing keys, more than 5"},
+		{rotations: 9, revoke: true}, // revoked keys are not published
+	}
+	for _, tc := range tests {
+		t.Run(fmt.Sprintf("%d/revoke=%t", tc.rotations, tc.revoke), func(t *testing.T) {
+			ks, err := signet.NewKeyset("acme", t0, key("k0", "", t0), key("k1", "", t0))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range tc.rotations {
+				now := t0.Add(time.Duration(i+1) * time.Hour)
+				if _, err := ks.Rotate(now, key(fmt.Sprintf("k%d", i+2), "", now)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tc.revoke {
+				if _, err := ks.RevokePreviousBefore(t0.Add(days(1)), t0.Add(days(1))); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got := ks.GrowthWarning()
+			if tc.warn == "" {
+				if got != "" {
+					t.Errorf("GrowthWarning = %q, want none", got)
+				}
+				return
+			}
+			if !strings.Contains(got, tc.warn) || !strings.Contains(got, "1.5 KB") || !strings.Contains(got, "revoke_previous_after") {
+				t.Errorf("GrowthWarning = %q, want it to say %q, the growth and the policy", got, tc.warn)
+			}
+		})
+	}
+}

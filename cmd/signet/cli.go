@@ -245,6 +245,9 @@ func operate(ctx context.Context, group string, args []string, env Env) error {
 			fmt.Fprintf(out, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.KID, k.Algorithm, k.State,
 				stamp(k.CreatedAt), stamp(k.CurrentSince), stamp(k.CurrentUntil), stamp(k.RevokedAt))
 		}
+		if w := ks.GrowthWarning(); w != "" {
+			fmt.Fprintf(env.Stderr, "signet: warning: %s\nsignet: set the policy with: signet tenants update %s --revoke-previous-after DURATION\n", w, c.Tenant)
+		}
 	case "keys rotate":
 		rot, err := ring.Rotate(ctx, c.Tenant, keyring.RotateOptions{RevokeCurrent: revokeCurrent, Actor: "cli"})
 		if err != nil {

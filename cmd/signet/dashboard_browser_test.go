@@ -109,9 +109,9 @@ func (in *instance) keyStates() map[string][]string {
 
 // TestDashboardInBrowser drives the dashboard in headless Chromium as an
 // administrator would, from the credentials the first start wrote: sign in,
-// open Signing Keys, rotate, rotate and revoke, revoke a previous key, sign
-// out; it checks each change through the Management API and saves a
-// screenshot of each step.
+// open Signing Keys, rotate, rotate and revoke, revoke a previous key,
+// revoke old previous keys in bulk, sign out; it checks each change through
+// the Management API and saves a screenshot of each step.
 func TestDashboardInBrowser(t *testing.T) {
 	chrome := chromium(t)
 	in := start(t, t.TempDir())
@@ -350,7 +350,37 @@ func TestDashboardInBrowser(t *testing.T) {
 	}
 	do("scripts back on", noScript(false), chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("table.keys")))
 
-	// 9. Sign out: back to the sign-in page, and the session is gone.
+	// 9. Revoke Old Keys: two more rotations make three previous keys; the
+	// dialog proposes the time the newest one stopped signing, which keeps
+	// it and revokes the two older ones in one step.
+	tok := in.token(in.credentials())
+	for range 2 {
+		if status, body, _ := in.call("POST", "/api/v2/keys/signing/rotate", tok, nil); status != 201 {
+			t.Fatalf("rotate through the API: %d %s", status, body)
+		}
+	}
+	prev := in.keyStates()["previous"] // most recently current first
+	if len(prev) != 3 {
+		t.Fatalf("previous keys before the bulk revocation: %v, want 3", prev)
+	}
+	do("open the bulk revocation dialog", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("table.keys")),
+		chromedp.Click(chromedp.CSS(`a.button[data-dialog="revoke-previous-dialog"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#revoke-previous-dialog")))
+	if d := text("#revoke-previous-dialog"); !strings.Contains(d, prev[2]) || !strings.Contains(d, "stop being accepted") {
+		t.Errorf("bulk revocation dialog does not list the keys and warn: %q", d)
+	}
+	shot("revoke-previous-dialog")
+	submit("confirm the bulk revocation", `#revoke-previous-dialog button[type=submit]`)
+	shot("revoked-previous")
+	bulk := in.keyStates()
+	if len(bulk["previous"]) != 1 || bulk["previous"][0] != prev[0] || !contains(bulk["revoked"], prev[1]) || !contains(bulk["revoked"], prev[2]) {
+		t.Fatalf("after the bulk revocation: %v, want %s previous and %v revoked", bulk, prev[0], prev[1:])
+	}
+	if n := text("#notice"); !strings.Contains(n, "2 previous signing keys revoked") {
+		t.Errorf("notice after the bulk revocation: %q", n)
+	}
+
+	// 10. Sign out: back to the sign-in page, and the session is gone.
 	do("sign out", chromedp.Click(chromedp.CSS(`form[action="/dashboard/signout"] button`)), chromedp.WaitVisible(chromedp.CSS("#email")))
 	if n := text("main"); !strings.Contains(n, "You have signed out.") {
 		t.Errorf("after sign-out the page says %q", n)

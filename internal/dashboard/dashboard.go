@@ -121,6 +121,8 @@ func (h *Handler) routes() {
 	m.HandleFunc("GET /dashboard/tenants/{tenant}/settings/signing-keys", h.tenant(h.signingKeys))
 	m.HandleFunc("GET /dashboard/tenants/{tenant}/settings/signing-keys/rotate", h.tenant(h.confirmRotate))
 	m.HandleFunc("POST /dashboard/tenants/{tenant}/settings/signing-keys/rotate", h.tenant(h.rotate))
+	m.HandleFunc("GET /dashboard/tenants/{tenant}/settings/signing-keys/revoke-previous", h.tenant(h.confirmRevokePrevious))
+	m.HandleFunc("POST /dashboard/tenants/{tenant}/settings/signing-keys/revoke-previous", h.tenant(h.revokePrevious))
 	m.HandleFunc("GET /dashboard/tenants/{tenant}/settings/signing-keys/{kid}/revoke", h.tenant(h.confirmRevoke))
 	m.HandleFunc("POST /dashboard/tenants/{tenant}/settings/signing-keys/{kid}/revoke", h.tenant(h.revoke))
 	m.HandleFunc("GET /dashboard/tenants/{tenant}/settings/signing-keys/{kid}/certificate.pem", h.tenant(h.certificatePEM))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/signet-auth/signet"
@@ -101,6 +102,13 @@ type keyRow struct {
 	Fingerprint string
 }
 
+// StoppedAt is when the key stopped signing, to the millisecond: the
+// precision of the bulk revocation's time.
+func (k keyRow) StoppedAt() string { return preciseStamp(k.CurrentUntil) }
+
+// preciseStamp formats t in UTC to the millisecond.
+func preciseStamp(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05.000 UTC") }
+
 // keysData is the Signing Keys tab's.
 type keysData struct {
 	Tenant  signet.Tenant
@@ -117,6 +125,17 @@ type keysData struct {
 	MinAge  time.Duration
 	SafeAt  time.Time
 	Base    string // the tab's path
+	// Growth is Keyset.GrowthWarning: set when the tenant publishes too
+	// many previous keys.
+	Growth string
+	// RetireBefore is the cutoff the bulk revocation offers: when the most
+	// recently current previous key stopped signing, to the millisecond (the
+	// input's precision; truncated, so that key itself is kept, and precise
+	// enough to revoke a key rotated out a moment before it). Zero without
+	// previous keys.
+	RetireBefore time.Time
+	// RetireInput is RetireBefore as the value of a datetime-local input.
+	RetireInput string
 }
 
 // keysDataOf builds the Signing Keys tab's data: the tenant of view tv,
@@ -140,6 +159,11 @@ func (h *Handler) keysDataOf(ctx context.Context, tv *keyring.View) (keysData, e
 		default:
 			d.Valid = append(d.Valid, row(k))
 		}
+	}
+	d.Growth = ks.GrowthWarning()
+	if len(d.Previous) > 0 {
+		d.RetireBefore = d.Previous[0].CurrentUntil.UTC().Truncate(time.Millisecond)
+		d.RetireInput = d.RetireBefore.Format("2006-01-02T15:04:05.000")
 	}
 	d.MinAge = max(tv.Tenant.Policy.MinNextAge, h.cfg.JWKSMaxAge)
 	d.NextAge = max(h.cfg.Now().Sub(d.Next.CreatedAt), 0)
@@ -206,10 +230,24 @@ func (h *Handler) confirmRevoke(w http.ResponseWriter, r *http.Request, v *visit
 	h.render(w, http.StatusOK, "revoke", out)
 }
 
+// confirmRevokePrevious is the bulk revocation's confirmation as a page of
+// its own, for browsers without JavaScript.
+func (h *Handler) confirmRevokePrevious(w http.ResponseWriter, r *http.Request, v *visit, tv *keyring.View) {
+	d, err := h.keysDataOf(r.Context(), tv)
+	if err != nil {
+		h.internalError(w, r, h.baseView(v), err)
+		return
+	}
+	out := h.tenantView(r, v, tv, "Revoke Previous Keys", "signing-keys")
+	out.Data = d
+	h.render(w, http.StatusOK, "revokeprevious", out)
+}
+
 // notice is what the page after an action says about it. It is stored in
 // the session (Flash) between the POST and the page it redirects to.
 type notice struct {
-	// Kind is "rotated", "rotated-revoked", "revoked" or "error".
+	// Kind is "rotated", "rotated-revoked", "revoked", "revoked-before" or
+	// "error".
 	Kind   string `json:"kind"`
 	Tenant string `json:"tenant"`
 	// Current is the key that signs now; Previous the one that did before
@@ -218,6 +256,11 @@ type notice struct {
 	Previous string `json:"previous,omitempty"`
 	Next     string `json:"next,omitempty"`
 	Revoked  string `json:"revoked,omitempty"`
+	// RevokedKIDs are the keys a bulk revocation revoked: every previous key
+	// that stopped signing before Before.
+	RevokedKIDs []string  `json:"revoked_kids,omitempty"`
+	Before      time.Time `json:"before,omitzero"`
+	BeforeText  string    `json:"before_text,omitempty"` // Before to the millisecond
 	// Young is set when the promoted key had been published for only
 	// NextAge, less than MinAge (the JWKS max-age or the tenant's MinNextAge).
 	Young   bool          `json:"young,omitempty"`
@@ -265,6 +308,51 @@ func (h *Handler) revoke(w http.ResponseWriter, r *http.Request, v *visit, tv *k
 	}
 	h.cfg.Logger.Info("dashboard: signing key revoked", "tenant", name, "admin", v.admin.Email, "kid", k.KID)
 	h.done(w, r, v, n)
+}
+
+// revokePrevious revokes every previous key that stopped signing before the
+// form's time (field "before", UTC), in one transaction, then shows the tab
+// with a notice naming them.
+func (h *Handler) revokePrevious(w http.ResponseWriter, r *http.Request, v *visit, tv *keyring.View) {
+	name := tv.Tenant.Name
+	before, ok := parseCutoff(r.PostForm.Get("before"))
+	if !ok {
+		h.done(w, r, v, notice{Kind: "error", Tenant: name,
+			Message: "Enter the time as YYYY-MM-DD HH:MM (UTC): previous keys that stopped signing before it are revoked."})
+		return
+	}
+	keys, err := h.cfg.Ring.RevokePreviousBefore(r.Context(), name, before, v.admin.Actor())
+	if err != nil {
+		h.refused(w, r, v, name, err)
+		return
+	}
+	if len(keys) == 0 {
+		h.done(w, r, v, notice{Kind: "error", Tenant: name,
+			Message: "No previous key stopped signing before " + preciseStamp(before) + "."})
+		return
+	}
+	n := notice{Kind: "revoked-before", Tenant: name, Before: before, BeforeText: preciseStamp(before)}
+	for _, k := range keys {
+		n.RevokedKIDs = append(n.RevokedKIDs, k.KID)
+	}
+	h.cfg.Logger.Info("dashboard: previous signing keys revoked", "tenant", name, "admin", v.admin.Email,
+		"before", before, "kids", n.RevokedKIDs)
+	h.done(w, r, v, n)
+}
+
+// parseCutoff reads the bulk revocation's time: a datetime-local value
+// (to the minute, second or fraction of a second) taken as UTC, or RFC 3339.
+func parseCutoff(s string) (time.Time, bool) {
+	s = strings.TrimSpace(s)
+	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02T15:04:05", "2006-01-02 15:04", "2006-01-02 15:04:05"} {
+		if t, err := time.ParseInLocation(layout, s, time.UTC); err == nil {
+			return t, true
+		}
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t.UTC(), true
+	}
+	return time.Time{}, false
 }
 
 // refused answers a key change that failed: a refused change goes back to

@@ -65,7 +65,8 @@ type certAndKID struct {
 }
 
 // listKeys answers GET /api/v2/keys/signing: every key of the tenant,
-// revoked ones included, in display order.
+// revoked ones included, in display order. A Warning header says when the
+// tenant publishes more previous keys than it should (Keyset.GrowthWarning).
 func (a *API) listKeys(w http.ResponseWriter, r *http.Request, c *call) error {
 	if err := noBody(r); err != nil {
 		return err
@@ -76,8 +77,17 @@ func (a *API) listKeys(w http.ResponseWriter, r *http.Request, c *call) error {
 	for i, k := range keys {
 		out[i] = newKeyObject(k)
 	}
+	if msg := ks.GrowthWarning(); msg != "" {
+		w.Header().Set("Warning", warning299(msg))
+	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
+}
+
+// warning299 is an HTTP Warning header value (RFC 7234, code 299
+// "miscellaneous persistent warning") carrying msg as a quoted string.
+func warning299(msg string) string {
+	return `299 - "` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(msg) + `"`
 }
 
 // errKeyNotFound is the 404 of the signing-key endpoints.

@@ -65,3 +65,52 @@ func TestRotateWarning(t *testing.T) {
 		t.Errorf("body = %s", rec.Body)
 	}
 }
+
+// TestListWarning lists the keys of a tenant with five, then six previous
+// keys: only the second list carries a Warning header (the one rotate's has:
+// 299 and a quoted text) naming the growth; a single key's answer never does,
+// and revoking the old previous keys ends the warning.
+func TestListWarning(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	list := func() string {
+		t.Helper()
+		rec := e.do(req{method: "GET", path: "/api/v2/keys/signing", token: e.token("read:signing_keys")})
+		if rec.Code != 200 {
+			t.Fatalf("list: %d %s", rec.Code, rec.Body)
+		}
+		if n := len(decode[[]map[string]any](t, rec)); n != len(e.view("default").Keyset.Keys) {
+			t.Errorf("list has %d keys, want %d", n, len(e.view("default").Keyset.Keys))
+		}
+		return rec.Header().Get("Warning")
+	}
+	var last signet.Key
+	for i := range 6 {
+		rot, err := e.ring.Rotate(ctx, "default", keyring.RotateOptions{Actor: "cli"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		last = rot.Previous
+		w := list()
+		if previous := i + 1; previous <= 5 {
+			if w != "" {
+				t.Errorf("%d previous keys: Warning = %q, want none", previous, w)
+			}
+			continue
+		}
+		if !strings.HasPrefix(w, `299 - "`) || !strings.HasSuffix(w, `"`) ||
+			!strings.Contains(w, "6 previous signing keys, more than 5") || !strings.Contains(w, "revoke_previous_after") {
+			t.Errorf("6 previous keys: Warning = %q", w)
+		}
+	}
+	rec := e.do(req{method: "GET", path: "/api/v2/keys/signing/" + last.KID, token: e.token("read:signing_keys")})
+	if rec.Code != 200 || rec.Header().Get("Warning") != "" {
+		t.Errorf("get one key: %d, Warning %q", rec.Code, rec.Header().Get("Warning"))
+	}
+	if _, err := e.ring.RevokePreviousBefore(ctx, "default", last.CurrentUntil, "cli"); err != nil {
+		t.Fatal(err)
+	}
+	if w := list(); w != "" {
+		t.Errorf("after revoking the old previous keys: Warning = %q", w)
+	}
+}
