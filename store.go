@@ -1,6 +1,9 @@
 package signet
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Store persists tenants, keysets, clients, resource servers, client grants
 // and audit events. Every backend passes the conformance suite in
@@ -41,7 +44,16 @@ type Store interface {
 	// fn may also be called for tenants that did not change: a backend whose
 	// feed was interrupted calls it once for every tenant when the feed is
 	// back (a full resync), so that no change is missed.
-	Watch(ctx context.Context, fn func(tenant string)) error
+	//
+	// live, if not nil, is called with an instant t (on the wall clock) once
+	// the backend knows that every change committed since the feed started
+	// listening and before t has been passed to fn: when it starts listening
+	// (t is then the instant from which changes are reported: a caller loads
+	// what it needs after this first call), after a reconnection's resync,
+	// and then at least every second or so while the feed is up. A feed that
+	// is down calls nothing, so the last t ages: that is how a caller learns
+	// that it may be missing changes.
+	Watch(ctx context.Context, fn func(tenant string), live func(t time.Time)) error
 
 	// CreateClient stores a new client. Returns ErrConflict if the id is taken.
 	CreateClient(ctx context.Context, c Client) error

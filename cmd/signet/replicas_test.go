@@ -579,3 +579,68 @@ func TestLoadtestUsage(t *testing.T) {
 		})
 	}
 }
+
+// TestReplicaStopsSigningWhenCutOff runs two replicas, the second reaching
+// PostgreSQL through a proxy that then black-holes its traffic while a key
+// is rotated and revoked through the first: once its view is older than
+// --max-staleness the cut-off replica answers /readyz with 503 (the token
+// endpoint refuses too, see keyring.TestStopsSigningWhenCutOff; here its
+// client lookup would wait on the black-holed database), and once the
+// traffic flows again it is ready and signs with the new key.
+func TestReplicaStopsSigningWhenCutOff(t *testing.T) {
+	dsn := pgtest.Database(t)
+	proxy, viaProxy := pgtest.NewProxy(t, dsn)
+	bin := signetBinary(t)
+	masterKey := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))
+	f := &fleet{dsn: dsn, http: hostClient(fleetHost)}
+	f.http.Timeout = 30 * time.Second
+	f.procs = append(f.procs, startProc(t, bin, t.TempDir(), "127.0.0.1:0", dsn, masterKey))
+	f.procs = append(f.procs, startProc(t, bin, t.TempDir(), "127.0.0.1:0", viaProxy, masterKey, "--max-staleness", "1s"))
+	b, err := os.ReadFile(filepath.Join(f.procs[0].dataDir, credentialsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &f.creds); err != nil {
+		t.Fatal(err)
+	}
+	// /readyz with a short timeout: before the bound it may wait on the
+	// black-holed database (its own timeout is another setting).
+	quick := hostClient(fleetHost)
+	quick.Timeout = 300 * time.Millisecond
+	readyz := func() int {
+		resp, err := quick.Get(f.procs[1].url + "/readyz")
+		if err != nil {
+			return 0
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := readyz(); got != 200 {
+		t.Fatalf("replica 1 /readyz before the cut = %d", got)
+	}
+	leaked := kidOf(t, f.token(t, 1))
+
+	proxy.Hold()
+	status, body := f.do(t, 0, "POST", "/api/v2/keys/signing/rotate?revoke_current=true", f.token(t, 0), nil)
+	if status != 201 {
+		t.Fatalf("rotate-and-revoke through replica 0 = %d %s", status, body)
+	}
+	within(t, time.Now(), 4*time.Second, "the cut-off replica answers /readyz 503", func() bool { return readyz() == 503 })
+
+	proxy.Release()
+	within(t, time.Now(), 15*time.Second, "the replica is ready again and signs with the new key", func() bool {
+		status, body := f.do(t, 1, "POST", "/oauth/token", "", url.Values{"grant_type": {"client_credentials"},
+			"client_id": {f.creds.ClientID}, "client_secret": {f.creds.ClientSecret}, "audience": {f.creds.Audience}})
+		if status != 200 {
+			return false
+		}
+		var tok struct {
+			AccessToken string `json:"access_token"`
+		}
+		json.Unmarshal(body, &tok)
+		return kidOf(t, tok.AccessToken) != leaked && readyz() == 200
+	})
+	if slices.Contains(f.jwksKIDs(t, 1), leaked) {
+		t.Errorf("replica 1 still publishes the revoked key %s", leaked)
+	}
+}

@@ -70,6 +70,10 @@ func serve(ctx context.Context, args []string, env Env) error {
 	defer store.Close()
 	if db, ok := store.(*postgres.DB); ok {
 		db.Logger = log // the change feed's reconnections
+		if c.MaxStaleness > 0 {
+			// Several confirmations of the feed within the bound.
+			db.PingInterval = min(db.PingInterval, c.MaxStaleness/5)
+		}
 	}
 	sealer, err := c.sealer(env, log)
 	if err != nil {
@@ -85,17 +89,19 @@ func serve(ctx context.Context, args []string, env Env) error {
 	metrics := server.NewMetrics(prometheus.NewRegistry())
 	pool := keygen.NewPool(2)
 	wg.Go(func() { pool.Run(ctx) })
-	ring := keyring.New(keyring.Config{Store: store, Sealer: sealer, Pool: pool, Scheme: public.Scheme, Resync: c.Resync, JWKSMaxAge: c.JWKSMaxAge, PublishDelay: c.PublishDelay, Logger: log,
+	ring := keyring.New(keyring.Config{Store: store, Sealer: sealer, Pool: pool, Scheme: public.Scheme, Resync: c.Resync, JWKSMaxAge: c.JWKSMaxAge, PublishDelay: c.PublishDelay, MaxStaleness: c.MaxStaleness, Logger: log,
 		OnChange: metrics.KeyChanged})
 	if err := bootstrap(ctx, &c, store, ring, public.Host, ln.Addr().String(), log); err != nil {
 		return err
 	}
-	if err := ring.Load(ctx); err != nil {
-		if errors.Is(err, seal.ErrOpen) {
-			return fmt.Errorf("the signing keys cannot be decrypted: the master key (SIGNET_MASTER_KEY or %s) is not the one they were sealed with: %w",
-				filepath.Join(c.DataDir, "master.key"), err)
-		}
+	// Listen to the change feed first, then load: a change committed during
+	// the load is reported by the feed, and nothing serves before.
+	if err := ring.Start(ctx); err != nil {
 		return err
+	}
+	if broken := ring.Broken(); len(broken) > 0 && ring.Len() == 0 {
+		return fmt.Errorf("no tenant's signing key can be decrypted: is the master key (SIGNET_MASTER_KEY or %s) the one they were sealed with? %w",
+			filepath.Join(c.DataDir, "master.key"), seal.ErrOpen)
 	}
 	if err := upgradeManagementAPIs(ctx, store, ring); err != nil {
 		return err
@@ -126,7 +132,12 @@ func serve(ctx context.Context, args []string, env Env) error {
 			oauth.New(oauthCfg),
 			mgmt.New(mgmt.Config{Ring: ring, Store: store, Logger: log}),
 		),
-		Ready:     func(ctx context.Context) error { return ready(ctx, store) },
+		Ready: func(ctx context.Context) error {
+			if err := ring.Ready(); err != nil {
+				return err
+			}
+			return ready(ctx, store)
+		},
 		TLSCert:   c.TLSCert,
 		TLSKey:    c.TLSKey,
 		Logger:    log,

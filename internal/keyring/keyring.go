@@ -72,6 +72,14 @@ type Config struct {
 	// already publishes (see View.Signing). 0 disables the delay: right for
 	// a single process.
 	PublishDelay time.Duration
+	// MaxStaleness, if positive, is how old a view may be before the
+	// replica stops signing with it: a view is as old as the last instant up
+	// to which the replica knows it has seen every change of the tenant (see
+	// Run). A stale view's Signer and Key refuse with ErrStale and Ready
+	// fails, until the change feed and the refreshes catch up. It is
+	// measured on the wall clock (time.Now), not Now. 0 disables it: right
+	// for a process that does not Run (the CLI).
+	MaxStaleness time.Duration
 	// Now is the clock; nil means time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -120,6 +128,8 @@ type Ring struct {
 	refreshMu sync.Mutex // serialises view rebuilds so a stale one never wins
 
 	runCtx atomic.Pointer[context.Context] // Run's context, for the signing-switch timers
+
+	feed *feed // the change feed and how current each view is
 }
 
 // New returns a Ring with no views loaded; call Load, then Run.
@@ -139,41 +149,45 @@ func New(cfg Config) *Ring {
 	if cfg.Scheme == "" {
 		cfg.Scheme = "http"
 	}
-	return &Ring{cfg: cfg, views: map[string]*View{}, hosts: map[string]*View{}}
+	return &Ring{cfg: cfg, views: map[string]*View{}, hosts: map[string]*View{}, feed: newFeed()}
 }
 
 // Scheme returns the scheme of issuer URLs.
 func (r *Ring) Scheme() string { return r.cfg.Scheme }
 
-// Load builds the views of every stored tenant.
+// Load builds the views of every stored tenant. A tenant whose signing key
+// cannot be opened (seal.ErrOpen: a damaged sealed key) is logged at ERROR
+// with the key's kid and left without a view (see Unavailable, Broken);
+// the other tenants load. Returns an error if the tenants cannot be listed,
+// and the other failures, joined.
 func (r *Ring) Load(ctx context.Context) error {
 	ts, err := r.cfg.Store.Tenants(ctx)
 	if err != nil {
 		return fmt.Errorf("load tenants: %w", err)
 	}
+	var errs []error
 	for _, t := range ts {
-		if err := r.Refresh(ctx, t.Name); err != nil {
-			return err
+		err := r.Refresh(ctx, t.Name)
+		switch {
+		case err == nil:
+		case errors.Is(err, seal.ErrOpen):
+			r.cfg.Logger.Error("tenant cannot be served: a signing key cannot be opened", "tenant", t.Name, "err", err)
+			r.markBroken(ctx, t.Name, err)
+		default:
+			errs = append(errs, err)
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // Run keeps the views current until ctx is done: it refreshes a tenant's view
-// on every change the store reports, reloads all views every Resync, and
-// enforces the tenants' rotation policies every PolicyInterval.
+// on every change the store reports (retrying a failed refresh with backoff,
+// from 50 ms to 1 s, until it succeeds), reloads all views every Resync, and
+// enforces the tenants' rotation policies every PolicyInterval. Start it
+// with Start, or after Load (the feed's first confirmation then reloads
+// every view, which covers the changes committed in between).
 func (r *Ring) Run(ctx context.Context) error {
-	r.runCtx.Store(&ctx)
-	go func() {
-		err := r.cfg.Store.Watch(ctx, func(tenant string) {
-			if err := r.Refresh(ctx, tenant); err != nil && ctx.Err() == nil {
-				r.cfg.Logger.Error("refresh view", "tenant", tenant, "err", err)
-			}
-		})
-		if err != nil && ctx.Err() == nil {
-			r.cfg.Logger.Error("watch store", "err", err)
-		}
-	}()
+	r.startFeed(ctx)
 	resync := time.NewTicker(r.cfg.Resync)
 	defer resync.Stop()
 	policy := time.NewTicker(r.cfg.PolicyInterval)
@@ -197,6 +211,7 @@ func (r *Ring) Run(ctx context.Context) error {
 func (r *Ring) Refresh(ctx context.Context, tenant string) error {
 	r.refreshMu.Lock()
 	defer r.refreshMu.Unlock()
+	gen, start := r.beginRefresh(tenant)
 	t, err := r.cfg.Store.Tenant(ctx, tenant)
 	if err != nil {
 		return fmt.Errorf("refresh tenant %s: %w", tenant, err)
@@ -208,12 +223,14 @@ func (r *Ring) Refresh(ctx context.Context, tenant string) error {
 	now := r.cfg.Now()
 	old, _ := r.View(tenant)
 	if old != nil && old.version == version(t, ks) && (old.switchAt.IsZero() || now.Before(old.switchAt)) {
+		r.refreshed(tenant, gen, start)
 		return nil
 	}
-	v, err := newView(t, ks, r.cfg.Sealer, old, now, r.cfg.PublishDelay)
+	v, err := newView(t, ks, r.cfg.Sealer, old, now, r.cfg.PublishDelay, r.freshness(tenant))
 	if err != nil {
 		return fmt.Errorf("refresh tenant %s: %w", tenant, err)
 	}
+	defer r.refreshed(tenant, gen, start)
 	if !v.switchAt.IsZero() {
 		r.refreshAt(tenant, v.switchAt.Sub(now))
 	}
@@ -246,6 +263,7 @@ func (r *Ring) refreshAt(tenant string, d time.Duration) {
 		}
 		if err := r.Refresh(ctx, tenant); err != nil && ctx.Err() == nil {
 			r.cfg.Logger.Error("refresh view", "tenant", tenant, "err", err)
+			r.markDirty(tenant) // the retry loop takes over
 		}
 	})
 }

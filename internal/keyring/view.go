@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"time"
@@ -30,10 +31,13 @@ type View struct {
 	// Config.PublishDelay after a rotation, when it is the most recent
 	// earlier key that every replica already publishes (never a revoked one).
 	Signing signet.Key
-	// Signer signs tokens with the Signing key.
-	Signer *token.Signer
+	// Signer signs tokens with the Signing key. It refuses (ErrStale) while
+	// the replica cannot confirm that this view is current (see
+	// Config.MaxStaleness).
+	Signer *Signer
 	// Key is the Signing key's private half, for signatures that are not
-	// JWS (SAML and WS-Fed assertions). Never log or serialise it.
+	// JWS (SAML and WS-Fed assertions); it refuses like Signer. Never log or
+	// serialise it.
 	Key crypto.Signer
 	// JWKS is the JSON Web Key Set of the published keys, and ETag its strong
 	// entity tag (quoted).
@@ -45,6 +49,56 @@ type View struct {
 	// switchAt is when Current will have been published for PublishDelay
 	// and should replace an older Signing key; zero if Signing is Current.
 	switchAt time.Time
+	// fresh reports whether the replica knows the view is current; nil
+	// means always.
+	fresh func() error
+}
+
+// Fresh returns nil if the replica knows this view of the tenant is current
+// (see Config.MaxStaleness), and otherwise an error matching ErrStale: then
+// Signer and Key refuse to sign.
+func (v *View) Fresh() error {
+	if v.fresh == nil {
+		return nil
+	}
+	return v.fresh()
+}
+
+// Signer signs tokens with a view's signing key, unless the view is stale.
+// It is safe for concurrent use.
+type Signer struct {
+	tok   *token.Signer
+	fresh func() error // nil means always fresh
+}
+
+// KID returns the key ID the signer puts in every token's header.
+func (s *Signer) KID() string { return s.tok.KID() }
+
+// Sign returns claims signed as a compact JWS.
+// Returns an error matching ErrStale if the view is stale, and token.Signer.Sign's errors.
+func (s *Signer) Sign(claims any) (string, error) {
+	if s.fresh != nil {
+		if err := s.fresh(); err != nil {
+			return "", err
+		}
+	}
+	return s.tok.Sign(claims)
+}
+
+// guardedKey is a private key that refuses to sign while its view is stale.
+type guardedKey struct {
+	crypto.Signer
+	fresh func() error
+}
+
+// Sign signs digest unless the view is stale (an error matching ErrStale).
+func (k guardedKey) Sign(rand io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
+	if k.fresh != nil {
+		if err := k.fresh(); err != nil {
+			return nil, err
+		}
+	}
+	return k.Signer.Sign(rand, digest, opts)
 }
 
 // VerifyKey returns the public key with the given kid if tokens signed by it
@@ -74,12 +128,15 @@ type publishedKey struct {
 // view, or nil) the JWKs of keys still published and the signer if the
 // current key is unchanged, so its cost grows with what changed.
 //
-// now and delay choose the signing key (see signingKey).
-func newView(t signet.Tenant, ks signet.Keyset, s *seal.Sealer, old *View, now time.Time, delay time.Duration) (*View, error) {
+// now and delay choose the signing key (see signingKey); fresh (nil for
+// always) tells the signers whether the view may sign.
+// Returns an error matching seal.ErrOpen, naming the kid, if the signing
+// key cannot be opened.
+func newView(t signet.Tenant, ks signet.Keyset, s *seal.Sealer, old *View, now time.Time, delay time.Duration, fresh func() error) (*View, error) {
 	if err := ks.Validate(); err != nil {
 		return nil, err
 	}
-	v := &View{Tenant: t, Keyset: ks, Current: ks.Current(), keys: map[string]publishedKey{}, version: version(t, ks)}
+	v := &View{Tenant: t, Keyset: ks, Current: ks.Current(), keys: map[string]publishedKey{}, version: version(t, ks), fresh: fresh}
 	v.Signing, v.switchAt = signingKey(ks, now, delay)
 	if old != nil && old.Signing.KID == v.Signing.KID {
 		v.Signer, v.Key = old.Signer, old.Key
@@ -88,10 +145,11 @@ func newView(t signet.Tenant, ks signet.Keyset, s *seal.Sealer, old *View, now t
 		if err != nil {
 			return nil, fmt.Errorf("open signing key %s: %w", v.Signing.KID, err)
 		}
-		if v.Signer, err = token.NewSigner(priv, v.Signing.Algorithm, v.Signing.KID); err != nil {
+		tok, err := token.NewSigner(priv, v.Signing.Algorithm, v.Signing.KID)
+		if err != nil {
 			return nil, err
 		}
-		v.Key = priv
+		v.Signer, v.Key = &Signer{tok: tok, fresh: fresh}, guardedKey{Signer: priv, fresh: fresh}
 	}
 	published := ks.Published()
 	jwks := make([][]byte, 0, len(published))

@@ -205,7 +205,13 @@ func (h *Handler) serveToken(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		var oe *oauthError
-		if !errors.As(err, &oe) {
+		switch {
+		case errors.As(err, &oe):
+		case errors.Is(err, keyring.ErrStale):
+			// The replica may not know of a revocation: it must not sign.
+			h.logger.Warn("token endpoint: not signing", "tenant", req.View.Tenant.Name, "err", err)
+			oe = &oauthError{Status: http.StatusServiceUnavailable, Code: "temporarily_unavailable", Description: "This server cannot confirm that its signing keys are current; retry shortly."}
+		default:
 			h.logger.Error("token endpoint", "tenant", req.View.Tenant.Name, "err", err)
 			oe = &oauthError{Status: http.StatusInternalServerError, Code: "server_error", Description: "Internal error."}
 		}

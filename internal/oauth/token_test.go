@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/signet-auth/signet/internal/keyring"
 	"github.com/signet-auth/signet/internal/oauth"
 	"github.com/signet-auth/signet/internal/token"
 )
@@ -293,5 +294,33 @@ func TestTokenInternalError(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "level=ERROR") || strings.Contains(logs.String(), e.secret) {
 		t.Errorf("log = %q", logs.String())
+	}
+}
+
+// TestTokenRefusedWhenStale checks that a replica whose view of the tenant
+// is older than keyring.Config.MaxStaleness answers 503
+// temporarily_unavailable instead of signing.
+func TestTokenRefusedWhenStale(t *testing.T) {
+	e := newEnv(t)
+	ring := keyring.New(keyring.Config{Store: e.store, Sealer: e.sealer, Pool: pool, MaxStaleness: time.Millisecond})
+	if err := ring.Load(t.Context()); err != nil { // no Run: the view ages
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); ring.Ready() == nil; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the view never went stale")
+		}
+	}
+	mux := http.NewServeMux()
+	oauth.New(oauth.Config{Ring: ring, Store: e.store}).Register(mux)
+	r := httptest.NewRequest(http.MethodPost, "/oauth/token", strings.NewReader(form("grant_type", "client_credentials",
+		"client_id", e.clientID, "client_secret", e.secret, "audience", apiAud)))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	v, _ := ring.ViewByHost(host)
+	r = r.WithContext(keyring.WithRequest(r.Context(), keyring.Request{View: v, Issuer: "http://" + host + "/"}))
+	rec := httptest.NewRecorder()
+	mux.ServeHTTP(rec, r)
+	if rec.Code != 503 || !strings.Contains(rec.Body.String(), `"error":"temporarily_unavailable"`) {
+		t.Errorf("token from a stale view: %d %s", rec.Code, rec.Body)
 	}
 }

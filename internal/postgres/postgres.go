@@ -41,9 +41,11 @@ type DB struct {
 	// reconnect its LISTEN connection; the wait doubles from MinBackoff up to
 	// MaxBackoff. Open sets them to 50 ms and 5 s.
 	MinBackoff, MaxBackoff time.Duration
-	// PingInterval is how long a Watch connection may stay silent before Watch
-	// checks it with a ping (a dead peer that sent no reset is otherwise only
-	// noticed by TCP keepalive); Open sets it to 10 s.
+	// PingInterval is how often Watch checks its connection with a ping, even
+	// while notifications arrive, and how long it waits for the answer: each
+	// answered ping confirms the feed to Watch's live callback (a dead peer
+	// that sent no reset is otherwise only noticed by TCP keepalive). Open
+	// sets it to 1 s.
 	PingInterval time.Duration
 
 	mu      sync.Mutex         // orders Close and the start of a Watch
@@ -88,7 +90,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		Logger:       slog.New(slog.DiscardHandler),
 		MinBackoff:   50 * time.Millisecond,
 		MaxBackoff:   5 * time.Second,
-		PingInterval: 10 * time.Second,
+		PingInterval: time.Second,
 		closing:      closing,
 		close:        cancel,
 	}

@@ -28,7 +28,7 @@ func watch(t *testing.T, db *postgres.DB) *watcher {
 	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
 	w := &watcher{names: make(chan string, 1000), done: make(chan error, 1)}
-	go func() { w.done <- db.Watch(ctx, func(name string) { w.names <- name }) }()
+	go func() { w.done <- db.Watch(ctx, func(name string) { w.names <- name }, nil) }()
 	t.Cleanup(func() {
 		cancel()
 		select {
@@ -253,7 +253,7 @@ func TestCloseEndsWatch(t *testing.T) {
 		t.Fatalf("Open: %v", err)
 	}
 	done := make(chan error, 1)
-	go func() { done <- db.Watch(context.Background(), func(string) {}) }()
+	go func() { done <- db.Watch(context.Background(), func(string) {}, nil) }()
 	time.Sleep(50 * time.Millisecond)
 	if err := db.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
@@ -266,7 +266,7 @@ func TestCloseEndsWatch(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("Watch did not return after Close")
 	}
-	if err := db.Watch(context.Background(), func(string) {}); err == nil {
+	if err := db.Watch(context.Background(), func(string) {}, nil); err == nil {
 		t.Error("Watch after Close: got no error")
 	}
 }

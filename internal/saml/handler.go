@@ -174,6 +174,9 @@ func hasWSFed(a signet.ClientAddons) bool { return a.WSFed != nil }
 // (keyring.View.Signing: the current key once every replica publishes it).
 // Returns ErrUnsupportedKey for a key that is not RSA.
 func currentSigner(req keyring.Request, alg sigAlg) (*signer, error) {
+	if err := req.View.Fresh(); err != nil {
+		return nil, err
+	}
 	return newSigner(req.View.Key, req.View.Signing.Certificate, alg)
 }
 
@@ -508,6 +511,12 @@ var statusOf = map[string]int{
 // fail answers with an error page: the message of a signet.Error, or
 // "Internal error." (logged) for any other error.
 func (h *Handler) fail(w http.ResponseWriter, err error) {
+	if errors.Is(err, keyring.ErrStale) {
+		// The replica may not know of a revocation: it must not sign.
+		h.logger.Warn("saml: not signing", "err", err)
+		h.render(w, http.StatusServiceUnavailable, "error", page{Title: "Sign-on failed", Message: "This server cannot confirm that its signing keys are current; retry shortly."}, "")
+		return
+	}
 	status, ok := statusOf[signet.ErrorCode(err)]
 	if !ok {
 		status = http.StatusInternalServerError

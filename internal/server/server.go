@@ -114,6 +114,12 @@ func (s *Server) serveTenant(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		setRoute(w, routeUnknownHost)
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		if err := s.cfg.Ring.Unavailable(host); err != nil {
+			// The tenant exists but cannot sign (logged at start with the kid).
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintf(w, `{"statusCode":503,"error":"Service Unavailable","message":"This tenant's signing key cannot be opened; an operator must restore or revoke it."}`)
+			return
+		}
 		w.WriteHeader(http.StatusNotFound)
 		fmt.Fprintf(w, `{"statusCode":404,"error":"Not Found","message":"No tenant serves this host."}`)
 		return

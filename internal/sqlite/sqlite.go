@@ -391,14 +391,20 @@ var errClosed = errors.New("sqlite: database closed")
 // UpdateTenant, UpdateKeyset), in commit order; a tenant changed several
 // times while fn runs is reported once. Changes made by other processes
 // sharing the file (the CLI) are seen within PollInterval, through the events
-// every such change writes. Watch blocks until ctx is done and then returns
-// ctx.Err(); it returns an error at once if db is or gets closed.
-func (db *DB) Watch(ctx context.Context, fn func(tenant string)) error {
+// every such change writes. live, if not nil, is called once Watch listens and
+// after each poll with the instant the poll began: every change committed
+// before it, by any process, has been reported. Watch blocks until ctx is
+// done and then returns ctx.Err(); it returns an error at once if db is or
+// gets closed.
+func (db *DB) Watch(ctx context.Context, fn func(tenant string), live func(t time.Time)) error {
 	s, done, ok := db.hub.subscribe()
 	if !ok {
 		return errClosed
 	}
 	defer db.hub.unsubscribe(s)
+	if live == nil {
+		live = func(time.Time) {}
+	}
 	// Other processes (the CLI) write to the same file: every keyset or
 	// tenant change writes an event, so new events name the tenants they
 	// changed.
@@ -406,10 +412,12 @@ func (db *DB) Watch(ctx context.Context, fn func(tenant string)) error {
 	if err := db.read.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM events`).Scan(&last); err != nil {
 		return fmt.Errorf("watch: %w", err)
 	}
+	live(time.Now()) // every later commit has a seq above last
 	poll := time.NewTicker(db.PollInterval)
 	defer poll.Stop()
 	for {
 		var tenants []string
+		var polled time.Time
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -419,6 +427,7 @@ func (db *DB) Watch(ctx context.Context, fn func(tenant string)) error {
 			tenants = s.take()
 		case <-poll.C:
 			var err error
+			polled = time.Now()
 			if tenants, last, err = db.changedSince(ctx, last); err != nil && ctx.Err() == nil {
 				continue // the next tick retries; the caller's resync is the backstop
 			}
@@ -428,6 +437,9 @@ func (db *DB) Watch(ctx context.Context, fn func(tenant string)) error {
 				return ctx.Err()
 			}
 			fn(tenant)
+		}
+		if !polled.IsZero() {
+			live(polled)
 		}
 	}
 }

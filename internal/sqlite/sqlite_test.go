@@ -157,7 +157,7 @@ func TestCloseEndsWatch(t *testing.T) {
 		t.Fatalf("Open: %v", err)
 	}
 	done := make(chan error, 1)
-	go func() { done <- db.Watch(context.Background(), func(string) {}) }()
+	go func() { done <- db.Watch(context.Background(), func(string) {}, nil) }()
 	time.Sleep(10 * time.Millisecond)
 	if err := db.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
@@ -170,7 +170,7 @@ func TestCloseEndsWatch(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("Watch did not return after Close")
 	}
-	if err := db.Watch(context.Background(), func(string) {}); err == nil {
+	if err := db.Watch(context.Background(), func(string) {}, nil); err == nil {
 		t.Error("Watch after Close: got no error")
 	}
 }
@@ -217,7 +217,7 @@ func TestWatchSeesOtherProcesses(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	seen := make(chan string, 10)
-	go server.Watch(ctx, func(tenant string) { seen <- tenant })
+	go server.Watch(ctx, func(tenant string) { seen <- tenant }, nil)
 	time.Sleep(50 * time.Millisecond) // let Watch take its starting point
 
 	now := time.Now()
@@ -260,7 +260,7 @@ func TestWatchSeesTenantUpdatesOfOtherProcesses(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	seen := make(chan string, 100)
-	go server.Watch(ctx, func(tenant string) { seen <- tenant })
+	go server.Watch(ctx, func(tenant string) { seen <- tenant }, nil)
 	// Watch has taken its starting point once it reports a change made
 	// through its own handle.
 	createTenant(t, server, "probe")

@@ -24,6 +24,7 @@ func Run(t *testing.T, open func(t *testing.T) signet.Store) {
 	t.Run("UpdateKeyset", func(t *testing.T) { testUpdateKeyset(t, open) })
 	t.Run("Events", func(t *testing.T) { testEvents(t, open) })
 	t.Run("Watch", func(t *testing.T) { testWatch(t, open) })
+	t.Run("WatchLive", func(t *testing.T) { testWatchLive(t, open) })
 	t.Run("Clients", func(t *testing.T) { testClients(t, open) })
 	t.Run("ResourceServers", func(t *testing.T) { testResourceServers(t, open) })
 	t.Run("ClientGrants", func(t *testing.T) { testClientGrants(t, open) })

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -30,7 +31,7 @@ func startWatch(t *testing.T, ctx context.Context, s signet.Store) *watcher {
 				t.Errorf("Watch called fn with %q after it returned", tenant)
 			}
 			w.names <- tenant
-		})
+		}, nil)
 		w.returned.Store(true)
 		w.done <- err
 	}()
@@ -166,4 +167,51 @@ func testWatch(t *testing.T, open func(t *testing.T) signet.Store) {
 		t.Fatalf("UpdateKeyset: %v", err)
 	}
 	time.Sleep(50 * time.Millisecond) // a late call of fn would fail the test
+}
+
+// testWatchLive checks Watch's live callback: it is called once Watch
+// listens, and again, within watchTimeout, with an instant after a commit,
+// by which time fn has reported the commit's tenant.
+func testWatchLive(t *testing.T, open func(t *testing.T) signet.Store) {
+	s := open(t)
+	createTenant(t, s, "acme")
+	type confirmation struct {
+		at   time.Time
+		seen []string // what fn reported before this call of live
+	}
+	lives := make(chan confirmation, 1000)
+	var seen []string // only Watch's goroutine touches it
+	done := make(chan error, 1)
+	go func() {
+		done <- s.Watch(t.Context(), func(tenant string) { seen = append(seen, tenant) },
+			func(at time.Time) { lives <- confirmation{at, append([]string(nil), seen...)} })
+	}()
+	timeout := time.After(watchTimeout)
+	select {
+	case <-lives:
+	case err := <-done:
+		t.Fatalf("Watch returned early: %v", err)
+	case <-timeout:
+		t.Fatalf("live was not called within %v of Watch starting", watchTimeout)
+	}
+	if _, err := s.UpdateKeyset(t.Context(), "acme", rotate(at(time.Hour), newKey("fresh-1", base))); err != nil {
+		t.Fatalf("UpdateKeyset: %v", err)
+	}
+	committed := time.Now()
+	for {
+		select {
+		case c := <-lives:
+			if !c.at.After(committed) {
+				continue
+			}
+			if !slices.Contains(c.seen, "acme") {
+				t.Fatalf("live(%v) after a commit at %v, but fn reported only %v", c.at, committed, c.seen)
+			}
+			return
+		case err := <-done:
+			t.Fatalf("Watch returned early: %v", err)
+		case <-timeout:
+			t.Fatalf("live was not called with an instant after a commit within %v", watchTimeout)
+		}
+	}
 }
