@@ -18,8 +18,9 @@
 // session id, the store its SHA-256 digest. Each state-changing form carries
 // a CSRF token derived from the session id (HMAC-SHA256) and compared in
 // constant time; the sign-in form, which has no session yet, uses a
-// double-submit cookie. Cookies are HttpOnly, SameSite=Lax, and Secure when
-// the public URL is https. A session ends after IdleTimeout without use,
+// double-submit cookie. Cookies are HttpOnly, SameSite=Lax, and when the
+// public URL is https Secure with a __Host- name on path / (no other host
+// can set them). A session ends after IdleTimeout without use,
 // after MaxAge in any case, or when its administrator signs out.
 //
 // Failed sign-ins are throttled per e-mail address (known or not) and per
