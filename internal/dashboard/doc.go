@@ -7,8 +7,9 @@
 // The pages are server-rendered with html/template; the stylesheet, the
 // little script that opens the confirmation dialogs and the icons are
 // embedded in the binary, and every form works without the script. The
-// dashboard is not a tenant's: it answers on every host, and an
-// administrator switches between the tenants granted to them.
+// dashboard is not a tenant's: the server mounts it on every tenant's host
+// (and the operator's --dashboard-host), and an administrator switches
+// between the tenants granted to them.
 //
 // Key changes go through the keyring's Ring, the code behind the Management
 // API, so they write the same audit events, with actor "admin:<email>".
