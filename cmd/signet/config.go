@@ -40,6 +40,10 @@ type config struct {
 	TLSCert      string
 	TLSKey       string
 	Tenant       string
+	// DashboardHost is server.Config.DashboardHosts, comma-separated.
+	DashboardHost string
+	// MetricsAddr, if set, serves /metrics on a listener of its own.
+	MetricsAddr string
 	// args are the positional arguments.
 	args []string
 }
@@ -59,6 +63,8 @@ func (c *config) flags(fs *flag.FlagSet, server bool) {
 		fs.DurationVar(&c.MaxStaleness, "max-staleness", 5*time.Second, "how long this replica may go without confirming that it has seen every key change (change feed down, refreshes failing) before it stops signing and /readyz fails; 0 never stops")
 		fs.StringVar(&c.TLSCert, "tls-cert", "", "PEM certificate file: serve HTTPS")
 		fs.StringVar(&c.TLSKey, "tls-key", "", "PEM private key file for --tls-cert")
+		fs.StringVar(&c.DashboardHost, "dashboard-host", "", "host[:port] (comma-separated for several) on which /dashboard/ answers besides the tenants' hosts")
+		fs.StringVar(&c.MetricsAddr, "metrics-addr", "", "address of a plain-HTTP listener of its own for GET /metrics, which then leaves the main listener (default: on the main listener)")
 	} else {
 		fs.StringVar(&c.Tenant, "tenant", "default", "tenant to act on")
 	}

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -59,6 +60,13 @@ func serve(ctx context.Context, args []string, env Env) error {
 		return fmt.Errorf("listen: %w", err)
 	}
 	defer ln.Close()
+	var metricsLn net.Listener
+	if c.MetricsAddr != "" {
+		if metricsLn, err = net.Listen("tcp", c.MetricsAddr); err != nil {
+			return fmt.Errorf("listen --metrics-addr: %w", err)
+		}
+		defer metricsLn.Close()
+	}
 	public, err := c.publicURL(ln.Addr().String())
 	if err != nil {
 		return err
@@ -144,14 +152,48 @@ func serve(ctx context.Context, args []string, env Env) error {
 		Metrics:   metrics,
 		Pool:      pool,
 		Dashboard: dashboardHandler(ctx, &c, store, ring, public, hashing, log),
+		// Hosts besides the tenants' where the dashboard answers.
+		DashboardHosts: splitList(c.DashboardHost),
+		MetricsApart:   metricsLn != nil,
+		// HSTS whenever browsers use https, even through a TLS-terminating proxy.
+		HTTPS: public.Scheme == "https",
 	})
-	log.Info("signet serving", "addr", ln.Addr().String(), "public_url", public.String(), "tls", c.TLSCert != "")
+	metricsDone := make(chan error, 1)
+	if metricsLn != nil {
+		go func() {
+			err := srv.ServeMetrics(ctx, metricsLn)
+			if err != nil {
+				cancel() // the main listener stops too
+			}
+			metricsDone <- err
+		}()
+	} else {
+		metricsDone <- nil
+	}
+	attrs := []any{"addr", ln.Addr().String(), "public_url", public.String(), "tls", c.TLSCert != ""}
+	if metricsLn != nil {
+		attrs = append(attrs, "metrics_addr", metricsLn.Addr().String())
+	}
+	log.Info("signet serving", attrs...)
 	if env.Ready != nil {
 		env.Ready(ln.Addr().String())
 	}
 	err = srv.Serve(ctx, ln)
+	cancel()
+	err = errors.Join(err, <-metricsDone)
 	log.Info("signet stopped")
 	return err
+}
+
+// splitList splits a comma-separated flag value, dropping blanks.
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // ready reports whether the store answers, for /readyz: it reads tenant

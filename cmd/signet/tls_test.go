@@ -49,6 +49,68 @@ func TestServeTLS(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Errorf("GET keys over TLS = %d", resp.StatusCode)
 	}
+	// Every response over TLS carries HSTS and nosniff: JSON, the JWKS,
+	// API errors, 404s.
+	base := strings.TrimSuffix(creds.Audience, "api/v2/")
+	for _, tt := range []struct {
+		path, bearer string
+		status       int
+	}{
+		{"api/v2/keys/signing", tok.AccessToken, 200},
+		{".well-known/jwks.json", "", 200},
+		{"api/v2/keys/signing", "", 401},
+		{"oauth/token", "", 405},
+		{"nowhere", "", 404},
+		{"healthz", "", 200},
+	} {
+		req, _ := http.NewRequest("GET", base+tt.path, nil)
+		if tt.bearer != "" {
+			req.Header.Set("Authorization", "Bearer "+tt.bearer)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tt.status || resp.Header.Get("Strict-Transport-Security") != "max-age=31536000" ||
+			resp.Header.Get("X-Content-Type-Options") != "nosniff" {
+			t.Errorf("GET /%s over TLS = %d, HSTS %q, nosniff %q; want %d, max-age=31536000, nosniff", tt.path, resp.StatusCode,
+				resp.Header.Get("Strict-Transport-Security"), resp.Header.Get("X-Content-Type-Options"), tt.status)
+		}
+	}
+	// The dashboard's cookie takes the __Host- prefix (Secure, Path=/, no Domain).
+	resp, err = client.Get(base + "dashboard/signin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if cs := resp.Cookies(); len(cs) != 1 || !strings.HasPrefix(cs[0].Name, "__Host-") || !cs[0].Secure || cs[0].Path != "/" || cs[0].Domain != "" {
+		t.Errorf("dashboard sign-in cookies over TLS = %v, want one __Host- cookie, Secure, Path=/", cs)
+	}
+	// TLS 1.2 takes ECDHE with AEAD only; TLS 1.1 is refused.
+	for _, tt := range []struct {
+		name     string
+		min, max uint16
+		suite    uint16
+		ok       bool
+	}{
+		{"ECDHE-ECDSA-AES128-GCM", tls.VersionTLS12, tls.VersionTLS12, tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, true},
+		{"ECDHE-ECDSA-AES128-CBC-SHA", tls.VersionTLS12, tls.VersionTLS12, tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA, false},
+		{"RSA-AES128-GCM", tls.VersionTLS12, tls.VersionTLS12, tls.TLS_RSA_WITH_AES_128_GCM_SHA256, false},
+		{"TLS 1.1", tls.VersionTLS11, tls.VersionTLS11, 0, false},
+	} {
+		cfg := &tls.Config{RootCAs: pool, ServerName: "localhost", MinVersion: tt.min, MaxVersion: tt.max}
+		if tt.suite != 0 {
+			cfg.CipherSuites = []uint16{tt.suite}
+		}
+		conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 10 * time.Second}, "tcp", in.addr, cfg)
+		if err == nil {
+			conn.Close()
+		}
+		if (err == nil) != tt.ok {
+			t.Errorf("%s handshake: err %v, want success %v", tt.name, err, tt.ok)
+		}
+	}
 	// Plain HTTP to the TLS port is refused.
 	if resp, err := http.Get("http://" + in.addr + "/healthz"); err == nil {
 		resp.Body.Close()

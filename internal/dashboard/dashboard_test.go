@@ -422,17 +422,23 @@ func TestSessionCookieAndStorage(t *testing.T) {
 			t.Fatal(err)
 		}
 		resp.Body.Close()
+		// Over https the cookies take the __Host- prefix, which browsers
+		// accept only with Secure, Path=/ and no Domain.
+		name, path := "signet_dashboard", "/dashboard"
+		if secure {
+			name, path = "__Host-signet_dashboard", "/"
+		}
 		var session *http.Cookie
 		for _, c := range resp.Cookies() {
-			if c.Name == "signet_dashboard" {
+			if c.Name == name {
 				session = c
 			}
 		}
 		if session == nil {
-			t.Fatalf("secure=%v: no session cookie (status %d)", secure, resp.StatusCode)
+			t.Fatalf("secure=%v: no session cookie %s (status %d, cookies %v)", secure, name, resp.StatusCode, resp.Cookies())
 		}
-		if !session.HttpOnly || session.SameSite != http.SameSiteLaxMode || session.Secure != secure || session.Path != "/dashboard" {
-			t.Errorf("secure=%v: session cookie %+v, want HttpOnly, SameSite=Lax, Secure=%v, Path=/dashboard", secure, session, secure)
+		if !session.HttpOnly || session.SameSite != http.SameSiteLaxMode || session.Secure != secure || session.Path != path || session.Domain != "" {
+			t.Errorf("secure=%v: session cookie %+v, want HttpOnly, SameSite=Lax, Secure=%v, Path=%s, no Domain", secure, session, secure, path)
 		}
 		// The store holds the id's SHA-256 digest, never the id.
 		s, err := e.rt.Store.AdminSession(t.Context(), secret.Digest(session.Value))
@@ -441,6 +447,27 @@ func TestSessionCookieAndStorage(t *testing.T) {
 		}
 		if _, err := e.rt.Store.AdminSession(t.Context(), []byte(session.Value)); err == nil {
 			t.Error("the session id itself finds a session")
+		}
+		// The cookie is read back under its name: the page opens.
+		req, _ = http.NewRequest("GET", e.srv.URL+keysPage, nil)
+		req.AddCookie(&http.Cookie{Name: name, Value: session.Value})
+		if resp, err := http.DefaultTransport.RoundTrip(req); err != nil {
+			t.Fatal(err)
+		} else if resp.Body.Close(); resp.StatusCode != http.StatusOK {
+			t.Errorf("secure=%v: GET %s with cookie %s = %d, want 200", secure, keysPage, name, resp.StatusCode)
+		}
+		// The sign-in form's double-submit cookie is named and scoped alike.
+		resp, err = http.Get(e.srv.URL + "/dashboard/signin")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		signInName, signInPath := "signet_dashboard_signin", "/dashboard/signin"
+		if secure {
+			signInName, signInPath = "__Host-signet_dashboard_signin", "/"
+		}
+		if cs := resp.Cookies(); len(cs) != 1 || cs[0].Name != signInName || cs[0].Path != signInPath || cs[0].Secure != secure || cs[0].Domain != "" {
+			t.Errorf("secure=%v: sign-in form cookies %v, want one %s on Path=%s, Secure=%v", secure, cs, signInName, signInPath, secure)
 		}
 	}
 }

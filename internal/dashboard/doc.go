@@ -7,8 +7,9 @@
 // The pages are server-rendered with html/template; the stylesheet, the
 // little script that opens the confirmation dialogs and the icons are
 // embedded in the binary, and every form works without the script. The
-// dashboard is not a tenant's: it answers on every host, and an
-// administrator switches between the tenants granted to them.
+// dashboard is not a tenant's: the server mounts it on every tenant's host
+// (and the operator's --dashboard-host), and an administrator switches
+// between the tenants granted to them.
 //
 // Key changes go through the keyring's Ring, the code behind the Management
 // API, so they write the same audit events, with actor "admin:<email>".
@@ -18,8 +19,9 @@
 // session id, the store its SHA-256 digest. Each state-changing form carries
 // a CSRF token derived from the session id (HMAC-SHA256) and compared in
 // constant time; the sign-in form, which has no session yet, uses a
-// double-submit cookie. Cookies are HttpOnly, SameSite=Lax, and Secure when
-// the public URL is https. A session ends after IdleTimeout without use,
+// double-submit cookie. Cookies are HttpOnly, SameSite=Lax, and when the
+// public URL is https Secure with a __Host- name on path / (no other host
+// can set them). A session ends after IdleTimeout without use,
 // after MaxAge in any case, or when its administrator signs out.
 //
 // Failed sign-ins are throttled per e-mail address (known or not) and per

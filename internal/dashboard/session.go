@@ -21,7 +21,11 @@ import (
 	"github.com/signet-auth/signet/internal/throttle"
 )
 
-// Cookie names. The session cookie is scoped to the dashboard's paths.
+// Cookie names. Over http the session cookie is scoped to the dashboard's
+// paths; over https (Config.Secure) both take the __Host- prefix, which
+// browsers accept only with Secure, Path=/ and no Domain, so that no other
+// host (a tenant's sibling under a shared parent domain) can set or shadow
+// them. See cookieName.
 const (
 	sessionCookie = "signet_dashboard"
 	signInCookie  = "signet_dashboard_signin"
@@ -80,11 +84,25 @@ func sameOrigin(r *http.Request) bool {
 	return r.Header.Get("Sec-Fetch-Site") != "cross-site"
 }
 
-// setCookie sets a dashboard cookie: HttpOnly, SameSite=Lax, Secure when
-// configured. maxAge < 0 deletes it; 0 makes a browser-session cookie.
+// cookieName returns the name the cookie name goes by: __Host-name when
+// Secure.
+func (h *Handler) cookieName(name string) string {
+	if h.cfg.Secure {
+		return "__Host-" + name
+	}
+	return name
+}
+
+// setCookie sets a dashboard cookie: HttpOnly, SameSite=Lax, host-only;
+// when Secure, Secure with a __Host- name on path / (which the prefix
+// requires) instead of path. maxAge < 0 deletes it; 0 makes a
+// browser-session cookie.
 func (h *Handler) setCookie(w http.ResponseWriter, name, value, path string, maxAge int) {
+	if h.cfg.Secure {
+		path = "/"
+	}
 	http.SetCookie(w, &http.Cookie{
-		Name: name, Value: value, Path: path, MaxAge: maxAge,
+		Name: h.cookieName(name), Value: value, Path: path, MaxAge: maxAge,
 		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: h.cfg.Secure,
 	})
 }
@@ -93,7 +111,7 @@ func (h *Handler) setCookie(w http.ResponseWriter, name, value, path string, max
 // It moves the session's idle deadline at most once a minute and deletes a
 // session found expired.
 func (h *Handler) load(w http.ResponseWriter, r *http.Request) (*visit, error) {
-	c, err := r.Cookie(sessionCookie)
+	c, err := r.Cookie(h.cookieName(sessionCookie))
 	if err != nil || c.Value == "" {
 		return nil, nil
 	}
@@ -276,7 +294,7 @@ func (h *Handler) signIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := signInData{Email: strings.TrimSpace(r.PostForm.Get("email")), Next: safeNext(r.PostForm.Get("next"))}
-	c, err := r.Cookie(signInCookie)
+	c, err := r.Cookie(h.cookieName(signInCookie))
 	if err != nil || !sameOrigin(r) || !tokenEqual(r.PostForm.Get("csrf"), c.Value) {
 		d.Error = "The sign-in form had expired. Please sign in again."
 		h.renderSignIn(w, http.StatusForbidden, d)

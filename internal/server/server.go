@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -37,17 +38,38 @@ type Config struct {
 	Metrics *Metrics
 	// Pool, if set with Metrics, has its ready keys per algorithm in them.
 	Pool *keygen.Pool
-	// Dashboard, if set, serves /dashboard/ on every host, like the ops
-	// endpoints: it is no tenant's (an administrator switches between the
-	// tenants granted to them).
+	// MetricsApart, with Metrics, leaves /metrics off the main handler:
+	// ServeMetrics serves it on a listener of its own.
+	MetricsApart bool
+	// Dashboard, if set, serves /dashboard/. It is no tenant's (an
+	// administrator switches between the tenants granted to them), but it
+	// answers only on a tenant's host or one of DashboardHosts: any other
+	// Host (a DNS-rebinding attacker's name) gets the unknown-host 404.
 	Dashboard http.Handler
+	// DashboardHosts are further hosts ("host" or "host:port", as the
+	// Host header carries them) on which the dashboard answers.
+	DashboardHosts []string
+	// HTTPS means browsers reach the server over https: it serves TLS
+	// (TLSCert) or sits behind a proxy that does. Every response then
+	// carries Strict-Transport-Security, as it does whenever TLS is served.
+	HTTPS bool
 }
+
+// HSTS is the Strict-Transport-Security header sent over https: one year,
+// without includeSubDomains or preload, since tenants' hosts may share a
+// parent domain with sites Signet does not serve.
+const HSTS = "max-age=31536000"
 
 // Server is Signet's HTTP server.
 type Server struct {
 	cfg     Config
 	tenants *http.ServeMux
 	handler http.Handler
+	// metrics serves /metrics alone, for ServeMetrics; nil without Metrics.
+	metrics http.Handler
+	// dashboardHosts holds Config.DashboardHosts in lower case.
+	dashboardHosts map[string]bool
+	hsts           bool
 }
 
 // New returns a Server with every handler mounted.
@@ -55,7 +77,11 @@ func New(cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg, tenants: http.NewServeMux()}
+	s := &Server{cfg: cfg, tenants: http.NewServeMux(), dashboardHosts: map[string]bool{},
+		hsts: cfg.HTTPS || cfg.TLSCert != ""}
+	for _, h := range cfg.DashboardHosts {
+		s.dashboardHosts[strings.ToLower(h)] = true
+	}
 	for _, h := range cfg.Handlers {
 		h.Register(s.tenants)
 	}
@@ -67,17 +93,83 @@ func New(cfg Config) *Server {
 	ops.HandleFunc("GET /readyz", opsRoute(s.readyz))
 	if cfg.Metrics != nil {
 		cfg.Metrics.register(cfg.Ring, cfg.Pool)
-		ops.HandleFunc("GET /metrics", opsRoute(cfg.Metrics.handler().ServeHTTP))
+		scrape := opsRoute(cfg.Metrics.handler().ServeHTTP)
+		apart := http.NewServeMux()
+		apart.HandleFunc("GET /metrics", scrape)
+		s.metrics = harden(s.observe(apart), false) // plain HTTP: no HSTS
+		if !cfg.MetricsApart {
+			ops.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+				if !s.metricsHost(r.Host) {
+					s.serveTenant(w, r)
+					return
+				}
+				scrape(w, r)
+			})
+		}
 	}
+	root := http.Handler(ops)
 	if cfg.Dashboard != nil {
 		ops.Handle("/dashboard/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			setRoute(w, routeDashboard)
 			cfg.Dashboard.ServeHTTP(w, r)
 		}))
+		// Checked before the mux, so that an unknown host does not even
+		// get the redirect from /dashboard to /dashboard/.
+		root = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if p := r.URL.Path; (p == "/dashboard" || strings.HasPrefix(p, "/dashboard/")) && !s.dashboardHost(r.Host) {
+				s.serveTenant(w, r)
+				return
+			}
+			ops.ServeHTTP(w, r)
+		})
 	}
 	ops.Handle("/", http.HandlerFunc(s.serveTenant))
-	s.handler = s.observe(ops)
+	s.handler = harden(s.observe(root), s.hsts)
 	return s
+}
+
+// harden sets the security headers of every response: nosniff, so that no
+// browser takes JSON or an error for HTML or script, and with hsts HSTS.
+func harden(next http.Handler, hsts bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		if hsts {
+			h.Set("Strict-Transport-Security", HSTS)
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// dashboardHost reports whether the dashboard answers on host: a tenant's
+// or one of Config.DashboardHosts. A page on an attacker's name that
+// resolves to this server (DNS rebinding) carries the attacker's name.
+func (s *Server) dashboardHost(host string) bool {
+	host = strings.ToLower(host)
+	if s.dashboardHosts[host] {
+		return true
+	}
+	_, ok := s.cfg.Ring.ViewByHost(host)
+	return ok
+}
+
+// metricsHost reports whether /metrics answers on host on the main
+// listener: a dashboard host, "localhost" or an IP address (with any
+// port). Prometheus scrapes by address; DNS rebinding needs a name the
+// attacker controls, never an address or localhost.
+func (s *Server) metricsHost(host string) bool {
+	if s.dashboardHost(host) {
+		return true
+	}
+	h, _, err := net.SplitHostPort(host)
+	if err != nil {
+		h = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	}
+	if strings.EqualFold(h, "localhost") {
+		return true
+	}
+	_, err = netip.ParseAddr(h)
+	return err == nil
 }
 
 // routeDashboard is the route label of every dashboard request.
@@ -198,11 +290,49 @@ func (s *Server) observe(next http.Handler) http.Handler {
 	})
 }
 
+// cipherSuites are the TLS 1.2 suites Serve accepts: ECDHE key exchange
+// (forward secrecy) with an AEAD cipher. No CBC, no RSA key exchange, no
+// 3DES. TLS 1.3's suites are Go's, which are not configurable and all AEAD.
+var cipherSuites = []uint16{
+	tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+	tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+	tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+	tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+	tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+	tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+}
+
 // Serve serves on ln until ctx is done, then shuts down gracefully, waiting
-// up to 10 seconds for requests in flight.
+// up to 10 seconds for requests in flight. With Config.TLSCert it speaks
+// TLS 1.2 (ECDHE with AES-GCM or ChaCha20-Poly1305 only) or TLS 1.3. It
+// returns an error if the certificate cannot be loaded or ln fails.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	var tlsConfig *tls.Config
+	if s.cfg.TLSCert != "" || s.cfg.TLSKey != "" {
+		cert, err := tls.LoadX509KeyPair(s.cfg.TLSCert, s.cfg.TLSKey)
+		if err != nil {
+			return fmt.Errorf("load tls certificate: %w", err)
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12, CipherSuites: cipherSuites}
+	}
+	return s.serve(ctx, ln, s.handler, tlsConfig)
+}
+
+// ServeMetrics serves GET /metrics (Prometheus text format) on ln, on any
+// Host and in plain HTTP, until ctx is done: a listener of its own, to be
+// bound to an address only the scraper reaches. Any other path gets 404.
+// It returns an error if the Server has no Metrics or ln fails.
+func (s *Server) ServeMetrics(ctx context.Context, ln net.Listener) error {
+	if s.metrics == nil {
+		return errors.New("serve metrics: no metrics configured")
+	}
+	return s.serve(ctx, ln, s.metrics, nil)
+}
+
+// serve serves h on ln, over TLS if tlsConfig is set, until ctx is done.
+func (s *Server) serve(ctx context.Context, ln net.Listener, h http.Handler, tlsConfig *tls.Config) error {
 	srv := &http.Server{
-		Handler:           s.handler,
+		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -211,13 +341,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		ErrorLog:          slog.NewLogLogger(s.cfg.Logger.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
-	if s.cfg.TLSCert != "" || s.cfg.TLSKey != "" {
-		cert, err := tls.LoadX509KeyPair(s.cfg.TLSCert, s.cfg.TLSKey)
-		if err != nil {
-			return fmt.Errorf("load tls certificate: %w", err)
-		}
-		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-		ln = tls.NewListener(ln, srv.TLSConfig)
+	if tlsConfig != nil {
+		srv.TLSConfig = tlsConfig
+		ln = tls.NewListener(ln, tlsConfig)
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
