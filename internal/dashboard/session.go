@@ -305,13 +305,13 @@ func (h *Handler) signIn(w http.ResponseWriter, r *http.Request) {
 		h.renderSignIn(w, http.StatusUnauthorized, d)
 		return
 	}
-	h.failures.Succeed(key)
+	h.failures.Succeed(key, ip)
 	if err := h.startSession(w, r, a); err != nil {
 		h.internalError(w, r, view{}, err)
 		return
 	}
 	h.setCookie(w, signInCookie, "", "/dashboard/signin", -1)
-	h.cfg.Logger.Info("dashboard: signed in", "admin", a.Email)
+	h.cfg.Logger.Info("dashboard: signed in", "admin", a.Email, "ip", ip)
 	if d.Next != "" {
 		redirect(w, r, d.Next)
 		return
