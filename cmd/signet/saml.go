@@ -62,6 +62,11 @@ func clientsSAML(ctx context.Context, store signet.Store, tenant, issuer string,
 	if err := a.Validate(); err != nil {
 		return errors.New(signet.ErrorMessage(err))
 	}
+	for _, u := range strings.Fields(f.callbacks) {
+		if err := signet.CheckRedirectURL(u); err != nil {
+			return fmt.Errorf("clients saml: --callbacks %q: %s", u, signet.ErrorMessage(err))
+		}
+	}
 	w := signet.WSFedAddon{Realm: f.realm}
 	if err := w.Validate(); err != nil {
 		return errors.New(signet.ErrorMessage(err))

@@ -74,6 +74,10 @@ func TestSAMLCLI(t *testing.T) {
 	if _, err := in.run("clients", "saml", id, "--recipient", "/relative"); err == nil {
 		t.Fatal("a relative recipient was accepted")
 	}
+	if out, err := in.run("clients", "saml", id, "--callbacks", "https://sp.example.com/acs2 JavaScript:alert(1)"); err == nil ||
+		!strings.Contains(err.Error(), "javascript: is not allowed") {
+		t.Fatalf("a javascript: callback: %v %s", err, out)
+	}
 }
 
 // field returns the value of a "name<TAB…>value" line of CLI output.

@@ -304,7 +304,7 @@ func (h *Handler) signIn(w http.ResponseWriter, r *http.Request) {
 	// about which exist.
 	key, ip := strings.ToLower(d.Email), throttle.IP(r)
 	if wait := h.failures.Wait(key, ip); wait > 0 {
-		h.cfg.Logger.Warn("dashboard: sign-in throttled", "email", d.Email, "ip", ip)
+		h.cfg.Logger.Warn("dashboard: sign-in throttled", "email_hash", signet.EmailLogHash(d.Email), "ip", ip)
 		secs := throttle.RetryAfter(wait)
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
 		d.Error = "Too many failed sign-ins. Try again in " + humanDuration(time.Duration(secs)*time.Second) + "."
@@ -318,18 +318,19 @@ func (h *Handler) signIn(w http.ResponseWriter, r *http.Request) {
 	}
 	if !ok {
 		h.failures.Fail(key, ip)
-		h.cfg.Logger.Info("dashboard: sign-in failed", "email", d.Email, "ip", ip)
+		// Not the e-mail field itself: it may hold a password typed there.
+		h.cfg.Logger.Info("dashboard: sign-in failed", "email_hash", signet.EmailLogHash(d.Email), "ip", ip)
 		d.Error = errBadCredentials
 		h.renderSignIn(w, http.StatusUnauthorized, d)
 		return
 	}
-	h.failures.Succeed(key)
+	h.failures.Succeed(key, ip)
 	if err := h.startSession(w, r, a); err != nil {
 		h.internalError(w, r, view{}, err)
 		return
 	}
 	h.setCookie(w, signInCookie, "", "/dashboard/signin", -1)
-	h.cfg.Logger.Info("dashboard: signed in", "admin", a.Email)
+	h.cfg.Logger.Info("dashboard: signed in", "admin", a.Email, "ip", ip)
 	if d.Next != "" {
 		redirect(w, r, d.Next)
 		return

@@ -228,9 +228,13 @@ func onlyValue(o object, name, want, why string) error {
 }
 
 // checkClientURL reports why u cannot be a callback or logout URL: it must
-// be absolute, without a fragment, and at most maxURLLength bytes. Custom
-// schemes are allowed for native applications.
+// be absolute, without a fragment, at most maxURLLength bytes, and not of a
+// scheme signet.CheckRedirectURL refuses. Custom schemes are allowed for
+// native applications.
 func checkClientURL(u string) error {
+	if err := signet.CheckRedirectURL(u); err != nil {
+		return errors.New(signet.ErrorMessage(err))
+	}
 	if len(u) > maxURLLength {
 		return fmt.Errorf("URL is too long (%d bytes), maximum %d", len(u), maxURLLength)
 	}

@@ -103,6 +103,11 @@ func parseAuthorize(q url.Values) (ar authRequest, fatal, redirectErr *authError
 	if u, err := url.Parse(ar.RedirectURI); err != nil || u.Scheme == "" || u.Fragment != "" || u.Opaque != "" {
 		return ar, authErr("invalid_request", "The redirect_uri must be an absolute URI without a fragment."), nil
 	}
+	if err := signet.CheckRedirectURL(ar.RedirectURI); err != nil {
+		// Checked here as well as at registration, so that a callback
+		// stored before that check is never followed.
+		return ar, authErr("invalid_request", "The redirect_uri is refused: %s.", signet.ErrorMessage(err)), nil
+	}
 
 	// From here on, errors go back to the (verified) redirect URI. state is
 	// read first so that every error can carry it.

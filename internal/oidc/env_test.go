@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -59,6 +60,8 @@ type env struct {
 
 type envOptions struct {
 	limits oidc.Limits
+	// logs, if set, receives the handler's log (text).
+	logs *ringtest.Buffer
 	// extra handlers on the tenant mux.
 	extra []server.Registrar
 }
@@ -67,7 +70,11 @@ func newEnv(t testing.TB, opt envOptions) *env {
 	t.Helper()
 	re := ringtest.New(t, ringtest.Options{Pool: pool})
 	e := &env{t: t, store: re.Store, ring: re.Ring, re: re, clock: ringtest.NewClock(time.Now().UTC().Truncate(time.Second))}
-	e.h = oidc.New(oidc.Config{Ring: re.Ring, Store: re.Store, Users: re.Store, Now: e.clock.Now, Limits: opt.limits})
+	cfg := oidc.Config{Ring: re.Ring, Store: re.Store, Users: re.Store, Now: e.clock.Now, Limits: opt.limits}
+	if opt.logs != nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(opt.logs, nil))
+	}
+	e.h = oidc.New(cfg)
 	handlers := append([]server.Registrar{e.h, oauth.New(oauth.Config{Ring: re.Ring, Store: re.Store, Now: e.clock.Now, Provider: e.h}), registrar(func(mux *http.ServeMux) {
 		mux.HandleFunc("GET /whoami", func(w http.ResponseWriter, r *http.Request) {
 			u, at, ok := e.h.Session(r)

@@ -212,7 +212,7 @@ func (h *Handler) serveLogin(w http.ResponseWriter, r *http.Request) {
 		h.loginForm(w, r, req, http.StatusUnauthorized, returnTo, email, msgWrongCredentials)
 		return
 	}
-	h.limits.Succeed(account)
+	h.limits.Succeed(account, ipKey)
 	if u.Blocked {
 		h.logger.Info("sign-in refused: user blocked", "tenant", tenant, "user_id", u.ID)
 		h.loginForm(w, r, req, http.StatusForbidden, returnTo, email, msgBlocked)

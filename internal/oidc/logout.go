@@ -66,7 +66,7 @@ func (h *Handler) serveEndSession(w http.ResponseWriter, r *http.Request) {
 
 // signOut ends the session and answers: a "signed out" page without a
 // target, an error page (the session still ended) if target is not one of
-// clientID's allowed logout URLs, else a redirect to target with state, if
+// clientID's allowed logout URLs or signet.CheckRedirectURL refuses it, else a redirect to target with state, if
 // any, added to its query.
 func (h *Handler) signOut(w http.ResponseWriter, r *http.Request, req keyring.Request, clientID, target, state string) {
 	if err := h.endSession(w, r, req); err != nil {
@@ -77,13 +77,25 @@ func (h *Handler) signOut(w http.ResponseWriter, r *http.Request, req keyring.Re
 		h.signedOut(w, req)
 		return
 	}
+	if signet.CheckRedirectURL(target) != nil {
+		// Refused whatever the client lists: a value stored before
+		// registration refused such schemes must not be followed either.
+		h.errorPage(w, req, http.StatusBadRequest, "Signed out",
+			"You are signed out, but the address to return to is not a web or app address Signet can send you to.")
+		return
+	}
 	if !h.logoutAllowed(r, req, clientID, target) {
 		h.errorPage(w, req, http.StatusBadRequest, "Signed out",
 			"You are signed out, but the address to return to is not one of the application's allowed logout URLs.")
 		return
 	}
 	if state != "" {
-		u, _ := url.Parse(target) // an allowed URL, parsed when registered
+		u, err := url.Parse(target) // an allowed URL, parsed when registered
+		if err != nil {
+			h.errorPage(w, req, http.StatusBadRequest, "Signed out",
+				"You are signed out, but the address to return to is not a valid URL.")
+			return
+		}
 		v := u.Query()
 		v.Set("state", state)
 		u.RawQuery = v.Encode()

@@ -23,7 +23,8 @@ const (
 )
 
 // Limits slow down password guessing on the login form: per account (the
-// tenant and the email) and per client IP (the tenant and the TCP peer's
+// tenant and the email) and client IP, per account across all IPs (a
+// higher ceiling), and per client IP (the tenant and the TCP peer's
 // address), in memory per replica; see package throttle.
 type Limits = throttle.Limits
 

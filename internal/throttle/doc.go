@@ -1,15 +1,20 @@
 // Package throttle slows down password guessing on Signet's sign-in forms
 // (the OpenID Connect login page and the dashboard's sign-in).
 //
-// A Guard keeps two sets of token buckets, one by account and one by client
-// IP. Each failed sign-in spends one attempt from the account's bucket and
-// one from the IP's; a bucket refills by one attempt every Every, up to
-// Burst. While either bucket is empty, sign-ins for that account or from
-// that IP are refused without a look at the password: the form answers 429
-// Too Many Requests with a Retry-After header (RetryAfter). A successful
-// sign-in refills the account's bucket, not the IP's. Callers throttle
-// unknown accounts alike, so that the answers tell nothing about which
-// accounts exist.
+// A Guard keeps three sets of token buckets: by account and client IP, by
+// account across all IPs (a much higher ceiling), and by client IP. Each
+// failed sign-in spends one attempt from each of its three buckets; a
+// bucket refills by one attempt every period, up to its burst. While one
+// of them is empty, sign-ins for that account from that IP are refused
+// without a look at the password: the form answers 429 Too Many Requests
+// with a Retry-After header (RetryAfter). An attacker's failures from one
+// address therefore do not lock the account's owner out at another; an
+// attacker spread over many addresses empties the ceiling, which then
+// holds back every address except those the account signed in from in the
+// last 30 days. A successful sign-in refills the (account, IP) bucket and
+// marks the IP as the account's; it refills neither the ceiling nor the
+// IP's bucket. Callers throttle unknown accounts alike, so that the
+// answers tell nothing about which accounts exist.
 //
 // The buckets live in the memory of each replica: with N replicas behind a
 // load balancer an attacker gets at most N times the attempts. Memory is

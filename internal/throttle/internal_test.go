@@ -32,3 +32,22 @@ func TestMemoryBound(t *testing.T) {
 		t.Errorf("after pruning: %d buckets (victim kept: %v), want victim and next", len(l.buckets), ok)
 	}
 }
+
+// TestKnownBound checks that the IPs accounts signed in from stay bounded:
+// at most maxKnown per account (the newest) and maxBuckets accounts.
+func TestKnownBound(t *testing.T) {
+	now := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	g := New(Limits{}, func() time.Time { return now })
+	for i := range maxKnown + 3 {
+		g.Succeed("a", "ip"+strconv.Itoa(i))
+	}
+	if n := len(g.known["a"]); n != maxKnown || !g.isKnown("a", "ip"+strconv.Itoa(maxKnown+2), now) || g.isKnown("a", "ip0", now) {
+		t.Errorf("account keeps %d IPs (newest kept: %v), want the newest %d", n, g.isKnown("a", "ip"+strconv.Itoa(maxKnown+2), now), maxKnown)
+	}
+	for i := range maxBuckets + 10 {
+		g.Succeed("acct"+strconv.Itoa(i), "ip")
+	}
+	if n := len(g.known); n > maxBuckets {
+		t.Errorf("%d accounts remembered, want at most %d", n, maxBuckets)
+	}
+}

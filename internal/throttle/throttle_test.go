@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -41,7 +42,13 @@ func wait(account, ip string, want time.Duration) step {
 }
 
 func TestGuard(t *testing.T) {
-	small := throttle.Limits{AccountBurst: 3, AccountEvery: time.Minute, IPBurst: 5, IPEvery: 10 * time.Second}
+	small := throttle.Limits{AccountBurst: 3, AccountEvery: time.Minute, AccountCeiling: 5, AccountCeilingEvery: 30 * time.Second,
+		IPBurst: 5, IPEvery: 10 * time.Second}
+	succeed := func(account, ip string) step { return step{op: "succeed", account: account, ip: ip} }
+	var spread []step // 100 failures on "a", 10 from each of 10 IPs
+	for i := range 10 {
+		spread = append(spread, repeat(10, fail("a", "ip"+strconv.Itoa(i)))...)
+	}
 	for _, tc := range []struct {
 		name   string
 		limits throttle.Limits
@@ -55,40 +62,70 @@ func TestGuard(t *testing.T) {
 			fail("a", "ip1"),
 			wait("a", "ip1", time.Minute),
 		)},
-		{"accounts are apart; the IP is shared", small, append(repeat(3, fail("a", "ip1")),
+		{"an account is limited per IP; the IP is shared", small, append(repeat(3, fail("a", "ip1")),
 			wait("b", "ip1", 0),
-			wait("a", "ip2", time.Minute),
+			wait("a", "ip2", 0),
 		)},
 		{"failures across accounts exhaust the IP", small, append(repeat(1, fail("a", "ip1"), fail("b", "ip1"), fail("c", "ip1"), fail("d", "ip1"), fail("e", "ip1")),
 			wait("f", "ip1", 10*time.Second),
 			wait("f", "ip2", 0),
 			step{advance: 10 * time.Second, op: "wait", account: "f", ip: "ip1", want: 0},
 		)},
-		{"the wait is the longer of the two", throttle.Limits{AccountBurst: 1, AccountEvery: time.Minute, IPBurst: 1, IPEvery: time.Hour}, []step{
+		{"the wait is the longest", throttle.Limits{AccountBurst: 1, AccountEvery: time.Minute, IPBurst: 1, IPEvery: time.Hour}, []step{
 			fail("a", "ip1"),
 			wait("a", "ip1", time.Hour),
-			wait("a", "ip2", time.Minute),
+			wait("a", "ip2", 0),
 			wait("b", "ip1", time.Hour),
 		}},
-		{"success refills the account, not the IP", small, append(repeat(3, fail("a", "ip1")),
-			step{op: "succeed", account: "a"},
-			wait("a", "ip2", 0),
-			fail("a", "ip1"), fail("a", "ip1"),
-			wait("b", "ip1", 10*time.Second),
+		{"the ceiling holds back every IP once failures spread over IPs spend it", small, append(repeat(3, fail("a", "ip1")),
+			fail("a", "ip2"), fail("a", "ip2"),
+			wait("a", "ip3", 30*time.Second),
+			wait("a", "ip2", 30*time.Second),
+			wait("b", "ip3", 0),
+			step{advance: 30 * time.Second, op: "wait", account: "a", ip: "ip3", want: 0},
+		)},
+		{"an IP the account signed in from passes the ceiling", small, append([]step{succeed("a", "home")},
+			append(repeat(3, fail("a", "ip1")), fail("a", "ip2"), fail("a", "ip2"),
+				wait("a", "home", 0),
+				wait("a", "ip3", 30*time.Second),
+				// Its own failures still count against it.
+				fail("a", "home"), fail("a", "home"), fail("a", "home"),
+				wait("a", "home", time.Minute))...,
+		)},
+		{"an IP signed in from passes the ceiling for 30 days", small, append([]step{succeed("a", "home")},
+			step{advance: 30*24*time.Hour - time.Second, op: "fail", account: "a", ip: "ip1"},
+			fail("a", "ip2"), fail("a", "ip3"), fail("a", "ip4"), fail("a", "ip5"),
+			wait("a", "home", 0),
+			step{advance: time.Second, op: "wait", account: "a", ip: "home", want: 29 * time.Second},
+		)},
+		{"success refills the pair, not the ceiling or the IP", small, append(repeat(3, fail("a", "ip1")),
+			succeed("a", "ip1"),
+			wait("a", "ip1", 0),
+			fail("a", "ip2"), fail("a", "ip2"),
+			wait("a", "ip3", 30*time.Second),
+			fail("b", "ip1"), fail("b", "ip1"),
+			wait("c", "ip1", 10*time.Second),
 		)},
 		{"a long pause refills only up to the burst", small, append(repeat(3, fail("a", "ip1")),
-			step{advance: time.Hour, op: "fail", account: "a", ip: "ip2"},
-			fail("a", "ip2"), fail("a", "ip2"),
-			wait("a", "ip3", time.Minute),
+			step{advance: time.Hour, op: "fail", account: "a", ip: "ip1"},
+			fail("a", "ip1"), fail("a", "ip1"),
+			wait("a", "ip1", time.Minute),
 		)},
 		{"refills are fractional", small, append(repeat(3, fail("a", "ip1")),
-			step{advance: 30 * time.Second, op: "wait", account: "a", ip: "ip2", want: 30 * time.Second},
-			step{advance: 30 * time.Second, op: "fail", account: "a", ip: "ip2"},
-			wait("a", "ip2", time.Minute),
+			step{advance: 30 * time.Second, op: "wait", account: "a", ip: "ip1", want: 30 * time.Second},
+			step{advance: 30 * time.Second, op: "fail", account: "a", ip: "ip1"},
+			wait("a", "ip1", time.Minute),
 		)},
 		{"zero limits take the defaults", throttle.Limits{}, append(repeat(10, fail("a", "ip1")),
-			wait("a", "ip2", time.Minute),
+			wait("a", "ip1", time.Minute),
+			wait("a", "ip2", 0),
 			wait("b", "ip1", 0),
+		)},
+		{"default ceiling is 100 per account, then one a minute", throttle.Limits{}, append([]step{succeed("a", "home")},
+			append(spread,
+				wait("a", "ip10", time.Minute),
+				wait("a", "home", 0),
+				step{advance: time.Minute, op: "wait", account: "a", ip: "ip10", want: 0})...,
 		)},
 		{"default IP limit is 50 then one per 10 s", throttle.Limits{}, append(repeat(50, fail("", "ip1")),
 			wait("other", "ip1", 10*time.Second),
@@ -103,7 +140,7 @@ func TestGuard(t *testing.T) {
 				case "fail":
 					g.Fail(s.account, s.ip)
 				case "succeed":
-					g.Succeed(s.account)
+					g.Succeed(s.account, s.ip)
 				case "wait":
 					if got := g.Wait(s.account, s.ip); got != s.want {
 						t.Errorf("step %d at %s: Wait(%q, %q) = %v, want %v", i, c, s.account, s.ip, got, s.want)
