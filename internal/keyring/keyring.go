@@ -409,8 +409,15 @@ type RotateOptions struct {
 	// Actor is who asks: a client_id, "cli" or "system".
 	Actor string
 	// IdempotencyKey, if set, makes a retried rotation return the first
-	// rotation's result instead of rotating again.
+	// rotation's result instead of rotating again. Keys belong to Actor:
+	// another actor's equal key is another key. They are remembered as long
+	// as the tenant's audit events (for ever).
 	IdempotencyKey string
+	// Fingerprint identifies the request that carries IdempotencyKey (the
+	// Management API hashes its method, path, query and body). A retry with
+	// the same key but another Fingerprint or RevokeCurrent fails with
+	// ErrIdempotencyKeyReused.
+	Fingerprint string
 }
 
 // Rotation is the result of Ring.Rotate.
@@ -427,10 +434,13 @@ type Rotation struct {
 // Rotate promotes the tenant's next key, moves the current key to previous
 // (revoked too with RevokeCurrent) and publishes a fresh next key, in one
 // transaction. The fresh key is generated before the transaction.
-// Returns ErrTenantNotFound for an unknown tenant.
+// With an IdempotencyKey, a retry (even a concurrent one) answers the first
+// rotation again with Replayed set.
+// Returns ErrTenantNotFound for an unknown tenant, and
+// ErrIdempotencyKeyReused if opt.Actor used the key for another request.
 func (r *Ring) Rotate(ctx context.Context, tenant string, opt RotateOptions) (Rotation, error) {
 	if opt.IdempotencyKey != "" {
-		if rot, ok, err := r.replay(ctx, tenant, opt.IdempotencyKey); err != nil || ok {
+		if rot, ok, err := r.replay(ctx, tenant, opt); err != nil || ok {
 			return rot, err
 		}
 	}
@@ -463,7 +473,12 @@ func (r *Ring) Rotate(ctx context.Context, tenant string, opt RotateOptions) (Ro
 			e := &ks.Events[i]
 			e.Actor = opt.Actor
 			if e.Type == signet.EventKeyRotated {
-				e.IdempotencyKey = opt.IdempotencyKey
+				if opt.IdempotencyKey != "" {
+					e.IdempotencyKey = scopedIdempotencyKey(opt.Actor, opt.IdempotencyKey)
+					if opt.Fingerprint != "" {
+						e.Data[fingerprintData] = opt.Fingerprint
+					}
+				}
 				if out.Warning != "" {
 					e.Data["warning"] = out.Warning
 				}
@@ -475,9 +490,10 @@ func (r *Ring) Rotate(ctx context.Context, tenant string, opt RotateOptions) (Ro
 		return nil
 	})
 	if opt.IdempotencyKey != "" && errors.Is(err, signet.ErrConflict) {
-		// A concurrent request with the same key won; answer with its result.
-		if rot, ok, rerr := r.replay(ctx, tenant, opt.IdempotencyKey); rerr == nil && ok {
-			return rot, nil
+		// A concurrent request with the same key won; answer with its
+		// result, or refuse if it was another request.
+		if rot, ok, rerr := r.replay(ctx, tenant, opt); rerr != nil || ok {
+			return rot, rerr
 		}
 	}
 	if err != nil {
@@ -496,14 +512,20 @@ func (r *Ring) Rotate(ctx context.Context, tenant string, opt RotateOptions) (Ro
 	return out, nil
 }
 
-// replay looks up an earlier rotation made with idempotency key key.
-func (r *Ring) replay(ctx context.Context, tenant, key string) (Rotation, bool, error) {
+// replay looks up an earlier rotation made by opt.Actor with
+// opt.IdempotencyKey and returns its result, or false if there is none.
+// Returns ErrIdempotencyKeyReused if that rotation answered another request.
+func (r *Ring) replay(ctx context.Context, tenant string, opt RotateOptions) (Rotation, bool, error) {
+	key := scopedIdempotencyKey(opt.Actor, opt.IdempotencyKey)
 	evs, err := r.cfg.Store.Events(ctx, tenant, signet.EventFilter{IdempotencyKey: key, Limit: 1})
 	if err != nil {
 		return Rotation{}, false, fmt.Errorf("rotate tenant %s: %w", tenant, err)
 	}
 	if len(evs) == 0 {
 		return Rotation{}, false, nil
+	}
+	if !sameRequest(evs[0], opt) {
+		return Rotation{}, false, fmt.Errorf("rotate tenant %s: %w", tenant, ErrIdempotencyKeyReused)
 	}
 	ks, err := r.cfg.Store.Keyset(ctx, tenant)
 	if err != nil {

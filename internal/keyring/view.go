@@ -102,10 +102,14 @@ func (k guardedKey) Sign(rand io.Reader, digest []byte, opts crypto.SignerOpts) 
 }
 
 // VerifyKey returns the public key with the given kid if tokens signed by it
-// are accepted (the key is not revoked).
+// are accepted: the key is current or previous. The next key is published
+// but never signs, and revoked keys are not published.
 func (v *View) VerifyKey(kid string) (token.VerifyKey, bool) {
 	k, ok := v.keys[kid]
-	return k.verify, ok
+	if !ok || !k.signs {
+		return token.VerifyKey{}, false
+	}
+	return k.verify, true
 }
 
 // Issuers returns the tenant's issuer URLs, one per host, primary first.
@@ -122,6 +126,9 @@ func (r *Ring) Issuers(v *View) []string {
 type publishedKey struct {
 	jwk    []byte // the key's JWK as it appears in the JWKS
 	verify token.VerifyKey
+	// signs is true if the key is current or previous: one that may have
+	// signed, here or on another replica.
+	signs bool
 }
 
 // newView builds a tenant's view. It reuses from old (the tenant's previous
@@ -165,6 +172,7 @@ func newView(t signet.Tenant, ks signet.Keyset, s *seal.Sealer, old *View, now t
 			}
 			pk.verify = token.VerifyKey{Key: jwk.Key, Algorithm: k.Algorithm}
 		}
+		pk.signs = k.State != signet.StateNext
 		v.keys[k.KID] = pk
 		jwks = append(jwks, pk.jwk)
 	}

@@ -56,6 +56,11 @@ type call struct {
 	actor string
 }
 
+// granted reports whether c's token holds scope.
+func (c *call) granted(scope string) bool {
+	return slices.Contains(strings.Fields(c.claims.Scope), scope)
+}
+
 // handlerFunc is a Management API handler: it writes a success answer or
 // returns an error for writeError.
 type handlerFunc func(w http.ResponseWriter, r *http.Request, c *call) error
@@ -73,6 +78,7 @@ func anyOf(scopes ...string) need {
 	return need{scopes: scopes, message: "Insufficient scope, expected any of: " + strings.Join(scopes, ",")}
 }
 
+// satisfied reports whether the granted scopes meet n.
 func (n need) satisfied(granted []string) bool {
 	if n.all {
 		return !slices.ContainsFunc(n.scopes, func(s string) bool { return !slices.Contains(granted, s) })
@@ -84,6 +90,18 @@ func (n need) satisfied(granted []string) bool {
 // /api/v2/ that answers unknown paths and methods with Auth0-style bodies.
 func (a *API) Register(mux *http.ServeMux) {
 	a.mux = mux
+	a.register(mux)
+}
+
+// router is what register needs of a mux; a test passes a recorder to list
+// the routes.
+type router interface {
+	Handle(pattern string, handler http.Handler)
+}
+
+// register adds every route to mux. Every pattern goes through here, so
+// that the authorization test sees it.
+func (a *API) register(mux router) {
 	route := func(pattern string, n need, h handlerFunc) { mux.Handle(pattern, a.handle(n, h)) }
 
 	route("GET /api/v2/keys/signing", anyOf("read:signing_keys"), a.listKeys)
@@ -106,9 +124,11 @@ func (a *API) Register(mux *http.ServeMux) {
 	route("POST /api/v2/clients", anyOf("create:clients"), a.createClient)
 	route("GET /api/v2/clients", anyOf("read:clients"), a.listClients)
 	route("GET /api/v2/clients/{id}", anyOf("read:clients"), a.getClient)
-	route("PATCH /api/v2/clients/{id}", anyOf("update:clients"), a.updateClient)
+	// Either scope updates a client; a change of its credentials
+	// (client_secret, token_endpoint_auth_method) needs update:client_keys.
+	route("PATCH /api/v2/clients/{id}", anyOf("update:clients", "update:client_keys"), a.updateClient)
 	route("DELETE /api/v2/clients/{id}", anyOf("delete:clients"), a.deleteClient)
-	route("POST /api/v2/clients/{id}/rotate-secret", anyOf("update:client_keys", "update:clients"), a.rotateClientSecret)
+	route("POST /api/v2/clients/{id}/rotate-secret", anyOf("update:client_keys"), a.rotateClientSecret)
 
 	route("POST /api/v2/resource-servers", anyOf("create:resource_servers"), a.createResourceServer)
 	route("GET /api/v2/resource-servers", anyOf("read:resource_servers"), a.listResourceServers)
@@ -129,7 +149,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	route("PATCH /api/v2/client-grants/{id}", anyOf("update:client_grants"), a.updateClientGrant)
 	route("DELETE /api/v2/client-grants/{id}", anyOf("delete:client_grants"), a.deleteClientGrant)
 
-	mux.HandleFunc(catchAll, a.serveUnknown)
+	mux.Handle(catchAll, http.HandlerFunc(a.serveUnknown))
 }
 
 // catchAll is the pattern of the /api/v2/ fallback.

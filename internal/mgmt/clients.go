@@ -325,11 +325,31 @@ func (a *API) getClient(w http.ResponseWriter, r *http.Request, c *call) error {
 	return nil
 }
 
-// updateClient answers PATCH /api/v2/clients/{id}.
+// keyFields are the client properties that are credentials: changing them
+// needs update:client_keys, as in Auth0.
+var keyFields = []string{"client_secret", "token_endpoint_auth_method"}
+
+// errNeedClientKeys is the 403 of a client update that changes a
+// credential without update:client_keys.
+var errNeedClientKeys = withCode("insufficient_scope",
+	signet.Errorf(signet.EFORBIDDEN, "Insufficient scope, expected any of: update:client_keys"))
+
+// updateClient answers PATCH /api/v2/clients/{id}. Changing client_secret
+// or token_endpoint_auth_method needs update:client_keys; Signet makes
+// every secret itself, so client_secret is then refused as an unknown
+// property (rotate-secret makes a new one).
 func (a *API) updateClient(w http.ResponseWriter, r *http.Request, c *call) error {
-	o, err := decodeObject(r, clientFields...)
+	o, err := decodeObject(r, slices.Concat(keyFields, clientFields)...)
 	if err != nil {
 		return err
+	}
+	for _, f := range keyFields {
+		if _, ok := o[f]; ok && !c.granted("update:client_keys") {
+			return errNeedClientKeys
+		}
+	}
+	if _, ok := o["client_secret"]; ok {
+		return invalid("Payload validation error: 'Additional properties not allowed: client_secret'.")
 	}
 	alg := c.req.View.Tenant.Algorithm
 	cl, err := a.store.UpdateClient(r.Context(), c.tenant, r.PathValue("id"), func(cl *signet.Client) error {

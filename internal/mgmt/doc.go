@@ -23,6 +23,8 @@
 //
 // Extensions beyond Auth0 (ignored by its SDKs): rotate accepts
 // ?revoke_current=true to rotate and revoke the former current key in one
-// step, and an Idempotency-Key header; a replayed answer carries
-// Idempotent-Replayed: true.
+// step, and an Idempotency-Key header, which belongs to the calling client
+// and is bound to the request's method, path, query and body: a retry of the
+// same request replays the first answer with Idempotent-Replayed: true, and
+// another request with the same key is a 422.
 package mgmt

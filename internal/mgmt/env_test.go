@@ -201,6 +201,25 @@ func (e *env) signed(c token.Claims) string {
 	return tok
 }
 
+// signedByNext signs c with the private half of tenant "default"'s next key.
+func (e *env) signedByNext(c token.Claims) string {
+	e.t.Helper()
+	next := e.view("default").Keyset.Next()
+	priv, err := keygen.Open(next, "default", e.sealer)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	s, err := token.NewSigner(priv, next.Algorithm, next.KID)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	tok, err := s.Sign(c)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return tok
+}
+
 // decode decodes rec's JSON body into v.
 func decode[T any](t *testing.T, rec *httptest.ResponseRecorder) T {
 	t.Helper()

@@ -9,6 +9,11 @@ import (
 	"github.com/signet-auth/signet"
 )
 
+// eUnprocessable is the code of a well-formed request that cannot be
+// processed (422), such as an Idempotency-Key reused for another request.
+// The signet package has no such code: only this API answers it.
+const eUnprocessable = "unprocessable"
+
 // statusOf maps each signet error code to its HTTP status and default Auth0
 // errorCode. It is the only place that does so.
 var statusOf = map[string]struct {
@@ -20,6 +25,7 @@ var statusOf = map[string]struct {
 	signet.EFORBIDDEN:    {http.StatusForbidden, "insufficient_scope"},
 	signet.ENOTFOUND:     {http.StatusNotFound, "inexistent_resource"},
 	signet.ECONFLICT:     {http.StatusConflict, "conflict"},
+	eUnprocessable:       {http.StatusUnprocessableEntity, "unprocessable_entity"},
 	signet.EINTERNAL:     {http.StatusInternalServerError, ""},
 }
 

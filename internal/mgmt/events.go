@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/signet-auth/signet"
+	"github.com/signet-auth/signet/internal/keyring"
 )
 
 // maxEvents is the most events one page returns.
@@ -45,7 +46,7 @@ func (a *API) listEvents(w http.ResponseWriter, r *http.Request, c *call) error 
 	out := make([]eventObject, len(evs))
 	for i, e := range evs {
 		out[i] = eventObject{Seq: e.Seq, Date: e.Time.UTC(), Type: e.Type, Actor: e.Actor, KID: e.KID,
-			IdempotencyKey: e.IdempotencyKey, Data: e.Data}
+			IdempotencyKey: keyring.IdempotencyKey(e.IdempotencyKey), Data: e.Data}
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil

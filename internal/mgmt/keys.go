@@ -1,7 +1,12 @@
 package mgmt
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -109,8 +114,10 @@ func (a *API) getKey(w http.ResponseWriter, r *http.Request, c *call) error {
 
 // rotateKey answers POST /api/v2/keys/signing/rotate with the key that has
 // just become current. Query revoke_current=true also revokes the former
-// current key; an Idempotency-Key header makes a retry answer the first
-// rotation again, with Idempotent-Replayed: true.
+// current key. An Idempotency-Key header makes a retry of the same request
+// by the same client answer the first rotation again, with
+// Idempotent-Replayed: true; the same key with another method, path, query
+// or body is a 422.
 func (a *API) rotateKey(w http.ResponseWriter, r *http.Request, c *call) error {
 	opt := keyring.RotateOptions{Actor: c.actor}
 	q := r.URL.Query()
@@ -123,16 +130,25 @@ func (a *API) rotateKey(w http.ResponseWriter, r *http.Request, c *call) error {
 			return withCode("invalid_query_string", invalid("Query validation error: 'revoke_current' must be true or false."))
 		}
 	}
+	body, err := readBody(r)
+	if err != nil {
+		return err
+	}
 	if key := r.Header.Get("Idempotency-Key"); key != "" {
 		if len(key) > maxIdempotencyKey {
 			return withCode("invalid_headers", invalid("The Idempotency-Key header must be at most %d characters.", maxIdempotencyKey))
 		}
 		opt.IdempotencyKey = key
+		opt.Fingerprint = fingerprint(r, body)
 	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
 	if err := noBody(r); err != nil {
 		return err
 	}
 	rot, err := a.ring.Rotate(r.Context(), c.tenant, opt)
+	if errors.Is(err, keyring.ErrIdempotencyKeyReused) {
+		return errIdempotencyKeyReused
+	}
 	if err != nil {
 		return err
 	}
@@ -144,6 +160,21 @@ func (a *API) rotateKey(w http.ResponseWriter, r *http.Request, c *call) error {
 	}
 	writeJSON(w, http.StatusCreated, certAndKID{Cert: keygen.CertPEM(rot.Current.Certificate), KID: rot.Current.KID})
 	return nil
+}
+
+// errIdempotencyKeyReused is the 422 of a rotation whose Idempotency-Key the
+// caller already used for a different request.
+var errIdempotencyKeyReused = withCode("idempotency_key_reused",
+	signet.Errorf(eUnprocessable, "%s", keyring.ErrIdempotencyKeyReused.Message))
+
+// fingerprint returns a digest of what makes r the request it is: its
+// method, path, query (parameters sorted) and body, which an idempotent
+// retry must repeat exactly.
+func fingerprint(r *http.Request, body []byte) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\n%s\n%s\n", r.Method, r.URL.EscapedPath(), r.URL.Query().Encode())
+	h.Write(body)
+	return base64.RawURLEncoding.EncodeToString(h.Sum(nil))
 }
 
 // revokeKey answers PUT /api/v2/keys/signing/{kid}/revoke with the revoked key.

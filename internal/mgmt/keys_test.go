@@ -3,12 +3,14 @@ package mgmt_test
 import (
 	"context"
 	"encoding/json"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/signet-auth/signet"
 	"github.com/signet-auth/signet/internal/keygen"
+	"github.com/signet-auth/signet/internal/keyring"
 	"github.com/signet-auth/signet/internal/token"
 )
 
@@ -335,5 +337,89 @@ func TestRotateAndRevoke(t *testing.T) {
 	}
 	if rec := e.do(req{method: "POST", path: "/api/v2/keys/signing/rotate?revoke_current=1", token: e.token("")}); rec.Code != 201 {
 		t.Errorf("revoke_current=1: %d", rec.Code)
+	}
+}
+
+// TestRotateIdempotencyBinding checks that an Idempotency-Key is bound to
+// the client that sent it and to its request: a rotate-and-revoke (or any
+// other query or body) with the key of a plain rotation is a 422 and
+// revokes nothing, and another client's equal key is its own.
+func TestRotateIdempotencyBinding(t *testing.T) {
+	e := newEnv(t)
+	tok := e.token("")
+	otherID, otherSecret := e.re.AdminClient(t, "default", mgmtAud)
+	otherTok := e.tokenFor(host, mgmtAud, otherID, otherSecret, "")
+	rotate := func(tok, query, body, key string) *httptest.ResponseRecorder {
+		return e.do(req{method: "POST", path: "/api/v2/keys/signing/rotate" + query, token: tok, body: body,
+			contentType: "application/json", header: map[string]string{"Idempotency-Key": key}})
+	}
+	first := rotate(tok, "", "", "k")
+	if first.Code != 201 {
+		t.Fatalf("first rotation: %d %s", first.Code, first.Body)
+	}
+	const reused = `{"statusCode":422,"error":"Unprocessable Entity","message":"The Idempotency-Key was already used by this client with a different request. Use a new key for a new request.","errorCode":"idempotency_key_reused"}`
+	for _, tt := range []struct{ name, query, body string }{
+		{"rotate and revoke", "?revoke_current=true", ""},
+		{"revoke_current=false", "?revoke_current=false", ""},
+		{"another body", "", "{}"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			keys := len(e.view("default").Keyset.Keys)
+			rec := rotate(tok, tt.query, tt.body, "k")
+			wantError(t, rec, 422, "", "idempotency_key_reused")
+			if rec.Body.String() != reused {
+				t.Errorf("body = %s", rec.Body)
+			}
+			if rec.Header().Get("Idempotent-Replayed") != "" {
+				t.Error("a refused request says it was replayed")
+			}
+			if n := len(e.view("default").Keyset.Keys); n != keys {
+				t.Errorf("%d keys after a refused request, want %d", n, keys)
+			}
+		})
+	}
+	for _, k := range e.view("default").Keyset.Keys {
+		if k.State == signet.StateRevoked {
+			t.Errorf("key %s was revoked", k.KID)
+		}
+	}
+	// The same request again is replayed.
+	again := rotate(tok, "", "", "k")
+	if again.Code != 201 || again.Body.String() != first.Body.String() || again.Header().Get("Idempotent-Replayed") != "true" {
+		t.Errorf("retry: %d %s (replayed %q), want the first answer %s", again.Code, again.Body, again.Header().Get("Idempotent-Replayed"), first.Body)
+	}
+	// Another client's "k" is its own: it rotates, and its retry replays
+	// its own answer.
+	theirs := rotate(otherTok, "", "", "k")
+	if theirs.Code != 201 || theirs.Header().Get("Idempotent-Replayed") != "" || theirs.Body.String() == first.Body.String() {
+		t.Fatalf("another client with the same key: %d %s (replayed %q)", theirs.Code, theirs.Body, theirs.Header().Get("Idempotent-Replayed"))
+	}
+	if rec := rotate(otherTok, "", "", "k"); rec.Body.String() != theirs.Body.String() || rec.Header().Get("Idempotent-Replayed") != "true" {
+		t.Errorf("the other client's retry: %s, want %s", rec.Body, theirs.Body)
+	}
+	// The events show each client's key as it sent it.
+	evs := decode[[]struct {
+		Actor string
+		Key   string `json:"idempotency_key"`
+	}](t, e.do(req{method: "GET", path: "/api/v2/keys/signing/events?type=signing_key.rotated", token: tok}))
+	if len(evs) != 2 || evs[0].Actor != otherID || evs[0].Key != "k" || evs[1].Actor != e.adminID || evs[1].Key != "k" {
+		t.Errorf("rotation events = %+v", evs)
+	}
+}
+
+// TestNextKeyTokenRefused checks that a token signed by the next key,
+// which is published but never signs, is refused.
+func TestNextKeyTokenRefused(t *testing.T) {
+	e := newEnv(t)
+	now := time.Now().Unix()
+	tok := e.signedByNext(token.Claims{Issuer: issuer, Subject: e.adminID + "@clients", AuthorizedParty: e.adminID,
+		Audience: token.Audience{mgmtAud}, IssuedAt: now, Expiry: now + 3600, Scope: "read:signing_keys"})
+	wantError(t, e.do(req{method: "GET", path: "/api/v2/keys/signing", token: tok}), 401, "Invalid token", "")
+	// Once a rotation makes it current, the same token is accepted.
+	if _, err := e.ring.Rotate(context.Background(), "default", keyring.RotateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if rec := e.do(req{method: "GET", path: "/api/v2/keys/signing", token: tok}); rec.Code != 200 {
+		t.Errorf("after the rotation: %d %s", rec.Code, rec.Body)
 	}
 }
