@@ -39,14 +39,17 @@ type abortableConn struct {
 // abort resets the connection at once: SO_LINGER 0 makes the close send RST
 // and discard what is still unsent or unacknowledged in the kernel's send
 // queue, so a COMMIT written just before the deadline is never delivered by
-// a later retransmission. Reads and writes in progress or to come fail with
-// a timeout error, which pgconn reports as the context's.
+// a later retransmission. The reset is sent before a read or write in
+// progress returns: they, and any to come, fail with a timeout error, which
+// pgconn reports as the context's.
 func (c *abortableConn) abort() {
 	c.aborted.Store(true)
-	c.Conn.SetDeadline(time.Unix(1, 0))
 	if tc, ok := c.Conn.(*net.TCPConn); ok {
 		tc.SetLinger(0)
+		tc.Close()
+		return
 	}
+	c.Conn.SetDeadline(time.Unix(1, 0))
 	c.Conn.Close()
 }
 

@@ -31,9 +31,21 @@ func (db *DB) read(ctx context.Context, fn func(context.Context) error) error {
 	err := fn(ctx)
 	if connLost(err) && ctx.Err() == nil {
 		db.Logger.Warn("database connection lost; retrying the read", "err", err)
+		db.pruneIdle(ctx)
 		err = fn(ctx)
 	}
 	return err
+}
+
+// pruneIdle pings every idle connection of the pool, which closes those
+// that are dead: a lost connection seldom comes alone (the server
+// restarted, an operator terminated the backends), and the retry must not
+// get another dead one.
+func (db *DB) pruneIdle(ctx context.Context) {
+	for _, c := range db.pool.AcquireAllIdle(ctx) {
+		c.Ping(ctx) // a failed ping closes the connection; Release drops it
+		c.Release()
+	}
 }
 
 // errCommitUnknown is wrapped by the error of a transaction whose COMMIT was
@@ -54,6 +66,7 @@ func (db *DB) tx(ctx context.Context, opts pgx.TxOptions, fn func(pgx.Tx) error)
 	committing, err := db.tryTx(ctx, opts, fn)
 	if !committing && connLost(err) && ctx.Err() == nil {
 		db.Logger.Warn("database connection lost; retrying the transaction", "err", err)
+		db.pruneIdle(ctx)
 		committing, err = db.tryTx(ctx, opts, fn)
 	}
 	if committing {
@@ -70,7 +83,7 @@ func (db *DB) tryTx(ctx context.Context, opts pgx.TxOptions, fn func(pgx.Tx) err
 	if err != nil {
 		return false, err
 	}
-	if err := fn(tx); err != nil {
+	if err := fn(boundTx{tx, ctx}); err != nil {
 		tx.Rollback(ctx) // on a lost connection it fails: the server rolls back
 		return false, err
 	}
@@ -108,4 +121,26 @@ func connLost(err error) bool {
 // admin_shutdown, crash_shutdown or a connection exception (class 08).
 func connCode(code string) bool {
 	return code == "57P01" || code == "57P02" || strings.HasPrefix(code, "08")
+}
+
+// boundTx is a transaction whose statements run under the transaction's
+// context, whatever context they are given: the closures of the store's
+// methods run them with the caller's, which may have no deadline. The
+// transaction's context derives from the caller's, so the caller's
+// cancellation still applies.
+type boundTx struct {
+	pgx.Tx
+	ctx context.Context
+}
+
+func (t boundTx) Exec(_ context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	return t.Tx.Exec(t.ctx, sql, args...)
+}
+
+func (t boundTx) Query(_ context.Context, sql string, args ...any) (pgx.Rows, error) {
+	return t.Tx.Query(t.ctx, sql, args...)
+}
+
+func (t boundTx) QueryRow(_ context.Context, sql string, args ...any) pgx.Row {
+	return t.Tx.QueryRow(t.ctx, sql, args...)
 }
