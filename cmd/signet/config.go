@@ -44,6 +44,12 @@ type config struct {
 	DashboardHost string
 	// MetricsAddr, if set, serves /metrics on a listener of its own.
 	MetricsAddr string
+	// DBConnectTimeout, DBStatementTimeout and DBTxTimeout bound every
+	// database call (postgres.Timeouts; DBTxTimeout is also SQLite's busy
+	// timeout).
+	DBConnectTimeout   time.Duration
+	DBStatementTimeout time.Duration
+	DBTxTimeout        time.Duration
 	// args are the positional arguments.
 	args []string
 }
@@ -54,6 +60,9 @@ func (c *config) flags(fs *flag.FlagSet, server bool) {
 	fs.StringVar(&c.PublicURL, "public-url", "", "public base URL of the default tenant (default http://localhost:<port of --addr>, https with --tls-cert)")
 	fs.StringVar(&c.DataDir, "data-dir", "./signet-data", "directory for the SQLite database, master key and admin credentials")
 	fs.StringVar(&c.Database, "database", "", "database DSN: a SQLite file path or sqlite:PATH (default <data-dir>/signet.db), or a postgres:// URL shared by replicas")
+	fs.DurationVar(&c.DBConnectTimeout, "db-connect-timeout", postgres.DefaultConnectTimeout, "PostgreSQL: how long opening a connection may take")
+	fs.DurationVar(&c.DBStatementTimeout, "db-statement-timeout", postgres.DefaultStatementTimeout, "PostgreSQL: how long a read may take (its one retry included) and the server's statement_timeout")
+	fs.DurationVar(&c.DBTxTimeout, "db-tx-timeout", postgres.DefaultTxTimeout, "how long a write transaction may take, up to COMMIT's answer (PostgreSQL: its one retry included, and the server's idle_in_transaction_session_timeout; SQLite: the wait for another process's write lock)")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
 	if server {
@@ -171,7 +180,7 @@ func (c *config) openStore(ctx context.Context) (signet.Store, error) {
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
 		// Replicas share the database; the data dir still holds the admin
 		// credentials and, without SIGNET_MASTER_KEY, the master key.
-		db, err := postgres.Open(ctx, dsn)
+		db, err := postgres.OpenTimeouts(ctx, dsn, postgres.Timeouts{Connect: c.DBConnectTimeout, Statement: c.DBStatementTimeout, Tx: c.DBTxTimeout})
 		if err != nil {
 			return nil, fmt.Errorf("open database: %w", err)
 		}
@@ -181,6 +190,10 @@ func (c *config) openStore(ctx context.Context) (signet.Store, error) {
 	}
 	db, err := sqlite.Open(ctx, dsn)
 	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	if err := db.SetBusyTimeout(ctx, c.DBTxTimeout); err != nil {
+		db.Close()
 		return nil, fmt.Errorf("open database: %w", err)
 	}
 	return db, nil

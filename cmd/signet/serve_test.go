@@ -2,14 +2,14 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
-	"net"
+	"net/http"
 	"net/url"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +18,7 @@ import (
 	"github.com/signet-auth/signet/internal/postgres/pgtest"
 	"github.com/signet-auth/signet/internal/ringtest"
 	"github.com/signet-auth/signet/internal/secret"
+	"github.com/signet-auth/signet/internal/server"
 	"github.com/signet-auth/signet/internal/sqlite"
 )
 
@@ -153,69 +154,12 @@ func TestReady(t *testing.T) {
 	}
 }
 
-// tcpProxy forwards connections from a loopback port to target, as the
-// network path to a database server.
-type tcpProxy struct {
-	ln     net.Listener
-	target string
-	mu     sync.Mutex
-	conns  []net.Conn
-}
-
-// startProxy listens on addr ("127.0.0.1:0" for any port) and forwards to
-// target until stop or the end of the test.
-func startProxy(t *testing.T, addr, target string) *tcpProxy {
-	t.Helper()
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &tcpProxy{ln: ln, target: target}
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			up, err := net.Dial("tcp", target)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			p.mu.Lock()
-			p.conns = append(p.conns, c, up)
-			p.mu.Unlock()
-			go func() { io.Copy(up, c); up.Close() }()
-			go func() { io.Copy(c, up); c.Close() }()
-		}
-	}()
-	t.Cleanup(p.stop)
-	return p
-}
-
-// stop closes the port and every connection through it: the database is
-// unreachable.
-func (p *tcpProxy) stop() {
-	p.ln.Close()
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for _, c := range p.conns {
-		c.Close()
-	}
-	p.conns = nil
-}
-
 // TestReadyzFollowsDatabase serves on PostgreSQL reached through a proxy:
-// /readyz is 200, 503 while the proxy is down (the database unreachable),
-// and 200 again once it is back.
+// /readyz is 200, 503 while the database refuses connections, and 200
+// again once it accepts them.
 func TestReadyzFollowsDatabase(t *testing.T) {
-	u, err := url.Parse(pgtest.Database(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := startProxy(t, "127.0.0.1:0", u.Host)
-	u.Host = p.ln.Addr().String()
-	in := start(t, t.TempDir(), "--database", u.String())
+	proxy, dsn := pgtest.NewProxy(t, pgtest.Database(t))
+	in := start(t, t.TempDir(), "--database", dsn)
 	readyz := func() int {
 		status, _, _ := in.call("GET", "/readyz", "", nil)
 		return status
@@ -223,17 +167,107 @@ func TestReadyzFollowsDatabase(t *testing.T) {
 	if got := readyz(); got != 200 {
 		t.Fatalf("GET /readyz = %d, want 200", got)
 	}
-	p.stop()
+	proxy.Set(pgtest.Refuse)
 	if got := readyz(); got != 503 {
 		t.Errorf("GET /readyz with the database unreachable = %d, want 503", got)
 	}
-	startProxy(t, u.Host, p.target)
-	deadline := time.Now().Add(10 * time.Second)
-	for readyz() != 200 {
+	proxy.Set(pgtest.Pass)
+	waitUntil(t, "GET /readyz is 200 again", 10*time.Second, func() bool { return readyz() == 200 })
+	in.stop() // before the proxy closes
+}
+
+// waitUntil polls cond every 50 ms until it holds, failing the test after
+// limit.
+func waitUntil(t *testing.T, what string, limit time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatal("GET /readyz is not 200 again 10 s after the database came back")
+			t.Fatalf("%s: not within %s", what, limit)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// timed makes a request with a client that gives up after limit, and
+// returns the status (0 if it gave up or the connection failed), the body
+// and how long it took.
+func timed(t *testing.T, limit time.Duration, method, url, bearer, contentType string, body string) (int, string, time.Duration) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	start := time.Now()
+	resp, err := (&http.Client{Timeout: limit}).Do(req)
+	if err != nil {
+		t.Logf("%s %s: %v", method, url, err)
+		return 0, "", time.Since(start)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), time.Since(start)
+}
+
+// keyStates lists the tenant's keys as kid:state.
+func keyStates(ks []signingKey) string {
+	var out []string
+	for _, k := range ks {
+		out = append(out, *k.KID+":"+state(k))
+	}
+	return strings.Join(out, " ")
+}
+
+// TestDatabaseBlackholed serves on PostgreSQL through a proxy that
+// black-holes traffic: /readyz answers 503 within its 2 s budget, a token
+// request and a rotation answer within the database timeouts with a JSON
+// error (not a hang, not EOF); once the network is back the rotation that
+// was reported failed is not in the keyset and the service recovers by
+// itself.
+func TestDatabaseBlackholed(t *testing.T) {
+	proxy, dsn := pgtest.NewProxy(t, pgtest.Database(t))
+	in := start(t, t.TempDir(), "--database", dsn,
+		"--db-connect-timeout", "1s", "--db-statement-timeout", "1s", "--db-tx-timeout", "2s")
+	creds := in.credentials()
+	tok := in.token(creds)
+	before := keyStates(in.keys(tok))
+	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {creds.ClientID},
+		"client_secret": {creds.ClientSecret}, "audience": {creds.Audience}}.Encode()
+
+	proxy.Set(pgtest.Blackhole)
+	const limit = 6 * time.Second // the longest timeout, 2 s, and slack for a busy machine
+	if status, body, took := timed(t, limit, "GET", in.base+"/readyz", "", "", ""); status != 503 || took > server.DefaultReadyTimeout+time.Second {
+		t.Errorf("GET /readyz with the database black-holed = %d %q after %s, want 503 within %s", status, body, took, server.DefaultReadyTimeout)
+	}
+	// A token request needs the client from the database.
+	status, body, took := timed(t, limit, "POST", creds.TokenURL, "", "application/x-www-form-urlencoded", form)
+	if status < 500 || !json.Valid([]byte(body)) {
+		t.Errorf("POST /oauth/token with the database black-holed = %d %q after %s, want a 5xx JSON error within %s", status, body, took, limit)
+	}
+	status, body, took = timed(t, limit, "POST", in.base+"/api/v2/keys/signing/rotate", tok, "", "")
+	if status < 500 || !strings.Contains(body, `"statusCode"`) {
+		t.Errorf("POST /api/v2/keys/signing/rotate with the database black-holed = %d %q after %s, want a 5xx Auth0 error within %s", status, body, took, limit)
+	}
+
+	proxy.Set(pgtest.Pass)
+	waitUntil(t, "GET /readyz is 200 again", 15*time.Second, func() bool {
+		status, _, _ := in.call("GET", "/readyz", "", nil)
+		return status == 200
+	})
+	if after := keyStates(in.keys(tok)); after != before {
+		t.Errorf("keys after the failed rotation:\n%s\nwant them unchanged:\n%s", after, before)
+	}
+	if status, body, _ := timed(t, limit, "POST", creds.TokenURL, "", "application/x-www-form-urlencoded", form); status != 200 {
+		t.Errorf("POST /oauth/token after the network came back = %d %s", status, body)
+	}
+	if status, body, _ := in.call("POST", "/api/v2/keys/signing/rotate", tok, nil); status != 201 && status != 200 {
+		t.Errorf("rotation after the network came back = %d %s", status, body)
 	}
 	in.stop() // before the proxy closes
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/signet-auth/signet"
 	"github.com/signet-auth/signet/internal/sqlcodec"
@@ -100,7 +101,7 @@ func (db *DB) getAdmin(ctx context.Context, where string, args ...any) (signet.A
 // readTx runs fn in a read-only REPEATABLE READ transaction: its queries
 // see one snapshot.
 func (db *DB) readTx(ctx context.Context, fn func(pgx.Tx) error) error {
-	return pgx.BeginTxFunc(ctx, db.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, fn)
+	return db.tx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, fn)
 }
 
 // UpdateAdmin applies fn to an admin in one transaction, with its row
@@ -222,7 +223,7 @@ func isBadTextID(s string) bool {
 // AdminSession returns a session by the digest of its id, expired or not.
 // Returns ErrAdminSessionNotFound if there is none.
 func (db *DB) AdminSession(ctx context.Context, idHash []byte) (signet.AdminSession, error) {
-	ss, err := queryAll(ctx, db.pool, `SELECT `+sqlcodec.AdminSessionColumns+` FROM admin_sessions WHERE id_hash = $1`,
+	ss, err := queryAll(ctx, db.reads, `SELECT `+sqlcodec.AdminSessionColumns+` FROM admin_sessions WHERE id_hash = $1`,
 		[]any{nonNilBytes(idHash)}, sqlcodec.ScanAdminSession)
 	s, err := one(ss, err, signet.ErrAdminSessionNotFound)
 	if err != nil {
@@ -302,7 +303,12 @@ func (db *DB) DeleteExpiredAdminSessions(ctx context.Context, now time.Time) (in
 }
 
 func (db *DB) deleteSessions(ctx context.Context, query string, args ...any) (int, error) {
-	tag, err := db.pool.Exec(ctx, query, args...)
+	var tag pgconn.CommandTag
+	err := db.read(ctx, func(ctx context.Context) error {
+		var err error
+		tag, err = db.pool.Exec(ctx, query, args...)
+		return err
+	})
 	if err != nil {
 		return 0, fmt.Errorf("delete admin sessions: %w", err)
 	}

@@ -38,7 +38,7 @@ func (db *DB) CreateClient(ctx context.Context, c signet.Client) error {
 // Client returns one client.
 // Returns an error matching ErrNotFound if the tenant has no such client.
 func (db *DB) Client(ctx context.Context, tenant, clientID string) (signet.Client, error) {
-	c, err := getClient(ctx, db.pool, tenant, clientID)
+	c, err := getClient(ctx, db.reads, tenant, clientID)
 	if err != nil {
 		return signet.Client{}, fmt.Errorf("client %s: %w", clientID, err)
 	}
@@ -47,7 +47,7 @@ func (db *DB) Client(ctx context.Context, tenant, clientID string) (signet.Clien
 
 // Clients returns a tenant's clients ordered by creation.
 func (db *DB) Clients(ctx context.Context, tenant string) ([]signet.Client, error) {
-	cs, err := queryClients(ctx, db.pool, `WHERE tenant = $1 ORDER BY seq`, tenant)
+	cs, err := queryClients(ctx, db.reads, `WHERE tenant = $1 ORDER BY seq`, tenant)
 	if err != nil {
 		return nil, fmt.Errorf("clients: %w", err)
 	}

@@ -17,6 +17,12 @@
 // within milliseconds; after losing that connection it reconnects with
 // capped exponential backoff and reports every tenant once (a full resync).
 //
+// Every call is bounded (Timeouts: connect, statement, transaction; see
+// OpenTimeouts). When a call's deadline passes, its connection is reset, so
+// a COMMIT stuck in the network is never delivered after the caller was told
+// it failed. A read, or a transaction that failed before COMMIT was sent,
+// runs once more when its connection was lost (retry.go).
+//
 // Driver errors are translated at this edge: unique violations become
 // signet.ErrConflict with the SQLite backend's messages, foreign key
 // violations signet.ErrTenantNotFound, missing rows the matching not-found

@@ -47,7 +47,7 @@ func grantPairConflict(g signet.ClientGrant) error {
 // ClientGrant returns one grant by id.
 // Returns an error matching ErrNotFound if the tenant has no such grant.
 func (db *DB) ClientGrant(ctx context.Context, tenant, id string) (signet.ClientGrant, error) {
-	g, err := getClientGrant(ctx, db.pool, `WHERE tenant = $1 AND id = $2`, tenant, id)
+	g, err := getClientGrant(ctx, db.reads, `WHERE tenant = $1 AND id = $2`, tenant, id)
 	if err != nil {
 		return signet.ClientGrant{}, fmt.Errorf("client grant %s: %w", id, err)
 	}
@@ -65,7 +65,7 @@ func (db *DB) ClientGrants(ctx context.Context, tenant string, f signet.GrantFil
 		args = append(args, f.Audience)
 		where += " AND audience = $" + strconv.Itoa(len(args))
 	}
-	gs, err := queryClientGrants(ctx, db.pool, where+" ORDER BY seq", args...)
+	gs, err := queryClientGrants(ctx, db.reads, where+" ORDER BY seq", args...)
 	if err != nil {
 		return nil, fmt.Errorf("client grants: %w", err)
 	}

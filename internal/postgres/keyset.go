@@ -22,7 +22,7 @@ const keysetQuery = `SELECT k.kid, k.algorithm, k.state, k.certificate, k.sealed
 // Keyset returns a tenant's keys in the order they were added.
 // Returns ErrTenantNotFound for an unknown tenant.
 func (db *DB) Keyset(ctx context.Context, tenant string) (signet.Keyset, error) {
-	ks, err := loadKeyset(ctx, db.pool, tenant)
+	ks, err := loadKeyset(ctx, db.reads, tenant)
 	if err != nil {
 		return signet.Keyset{}, fmt.Errorf("keyset %s: %w", tenant, err)
 	}
@@ -195,7 +195,7 @@ func (db *DB) Events(ctx context.Context, tenant string, f signet.EventFilter) (
 		where += " AND type = $" + strconv.Itoa(len(args))
 	}
 	args = append(args, f.Max())
-	evs, err := queryAll(ctx, db.pool, `SELECT seq, `+sqlcodec.EventColumns+`
+	evs, err := queryAll(ctx, db.reads, `SELECT seq, `+sqlcodec.EventColumns+`
 		FROM events WHERE `+where+` ORDER BY seq DESC LIMIT $`+strconv.Itoa(len(args)), args, sqlcodec.ScanEvent)
 	if err != nil {
 		return nil, fmt.Errorf("events %s: %w", tenant, err)

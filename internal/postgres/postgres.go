@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -28,6 +29,10 @@ var migrations embed.FS
 // concurrent use, from any number of processes sharing the database.
 type DB struct {
 	pool *pgxpool.Pool
+	// reads is pool for the reads made outside a transaction: queryAll
+	// bounds them and retries them once (see read).
+	reads    *pooled
+	timeouts Timeouts
 	// channel is the LISTEN/NOTIFY channel of the schema the tables live in.
 	channel string
 
@@ -61,17 +66,79 @@ var _ signet.Store = (*DB)(nil)
 // schemas of one database do not wait for each other.
 const migrateLock = 0x5167_6e74 // "Sgnt"
 
-// Open connects to the PostgreSQL database dsn (a postgres:// or
+// Timeouts bound every call of a DB so that an unreachable or black-holed
+// server makes it fail in bounded time instead of hanging. A zero field
+// takes its default.
+type Timeouts struct {
+	// Connect bounds opening one connection (TCP, TLS, start-up and
+	// authentication); default 5 s.
+	Connect time.Duration
+	// Statement bounds a read made outside a transaction, its retry
+	// included, and is the server's statement_timeout for every statement;
+	// default 5 s.
+	Statement time.Duration
+	// Tx bounds a transaction from taking a connection to COMMIT's answer,
+	// its retry included; the server's idle_in_transaction_session_timeout
+	// is the same, so a transaction whose client vanished releases its
+	// locks; default 10 s. It is also TCP_USER_TIMEOUT on Linux.
+	Tx time.Duration
+}
+
+// Default timeouts.
+const (
+	DefaultConnectTimeout   = 5 * time.Second
+	DefaultStatementTimeout = 5 * time.Second
+	DefaultTxTimeout        = 10 * time.Second
+)
+
+func (t Timeouts) withDefaults() Timeouts {
+	if t.Connect <= 0 {
+		t.Connect = DefaultConnectTimeout
+	}
+	if t.Statement <= 0 {
+		t.Statement = DefaultStatementTimeout
+	}
+	if t.Tx <= 0 {
+		t.Tx = DefaultTxTimeout
+	}
+	return t
+}
+
+// Open connects to the PostgreSQL database dsn with the default Timeouts;
+// see OpenTimeouts.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	return OpenTimeouts(ctx, dsn, Timeouts{})
+}
+
+// OpenTimeouts connects to the PostgreSQL database dsn (a postgres:// or
 // postgresql:// URL or a key=value string, with pgxpool's pool_* settings,
 // e.g. pool_max_conns) and applies any pending migrations, holding an
 // advisory lock so that replicas starting at once apply each migration once.
 // The tables live in the connection's current schema (search_path).
+// Every later call of the DB is bounded by t (see Timeouts); a caller's
+// earlier deadline wins. The DSN's own connect_timeout, statement_timeout
+// and idle_in_transaction_session_timeout, if set, override t's.
 // Returns an error if the DSN is malformed, the server cannot be reached or a
 // migration fails.
-func Open(ctx context.Context, dsn string) (*DB, error) {
+func OpenTimeouts(ctx context.Context, dsn string, t Timeouts) (*DB, error) {
+	t = t.withDefaults()
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: open: %w", err) // pgx redacts the password
+	}
+	cc := cfg.ConnConfig
+	if cc.ConnectTimeout == 0 {
+		cc.ConnectTimeout = t.Connect
+	}
+	cc.DialFunc = dialer(t.Tx)
+	cc.BuildContextWatcherHandler = newAbortHandler
+	for name, v := range map[string]time.Duration{
+		"statement_timeout":                   t.Statement,
+		"idle_in_transaction_session_timeout": t.Tx,
+	} {
+		if cc.RuntimeParams[name] == "" {
+			cc.RuntimeParams[name] = strconv.FormatInt(v.Milliseconds(), 10)
+		}
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -85,6 +152,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	closing, cancel := context.WithCancel(context.Background())
 	db := &DB{
 		pool:         pool,
+		timeouts:     t,
 		channel:      channelName(schema),
 		Now:          time.Now,
 		Logger:       slog.New(slog.DiscardHandler),
@@ -94,6 +162,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		closing:      closing,
 		close:        cancel,
 	}
+	db.reads = &pooled{Pool: pool, db: db}
 	if err := db.migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("postgres: open: %w", err)
@@ -137,6 +206,11 @@ func (db *DB) migrate(ctx context.Context) error {
 	slices.Sort(names)
 	for _, name := range names {
 		err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+			// A migration may rewrite a large table: the caller's context
+			// bounds it, not the per-statement limit.
+			if _, err := tx.Exec(ctx, `SET LOCAL statement_timeout = 0`); err != nil {
+				return err
+			}
 			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))`, migrateLock); err != nil {
 				return err
 			}
@@ -178,10 +252,15 @@ func (db *DB) migrate(ctx context.Context) error {
 // translating it with the helpers below). Text PostgreSQL cannot store (NUL,
 // invalid UTF-8) becomes EINVALID.
 //
+// The transaction is bounded by the Tx timeout (see tx). If the connection
+// is lost before COMMIT is sent (a terminated backend, a restarted server),
+// nothing was stored and inTx runs fn once more on another connection: fn
+// must be safe to run twice, starting afresh from what it reads.
+//
 // Writers that must be serialised with keyset changes lock the tenant's row
 // first with lockTenant.
 func (db *DB) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
-	err := pgx.BeginFunc(ctx, db.pool, fn)
+	err := db.tx(ctx, pgx.TxOptions{}, fn)
 	if isBadText(err) {
 		return signet.Errorf(signet.EINVALID, "Text cannot contain NUL characters or invalid UTF-8.")
 	}
@@ -228,7 +307,23 @@ type querier interface {
 // arguments hold text PostgreSQL cannot store (a NUL) matches nothing, as
 // such text is never stored: it returns no rows rather than an error (inside
 // a transaction, which that error has aborted, the caller must then return).
+// On db.reads (outside a transaction) it is bounded and retried once, as
+// read does.
 func queryAll[T any](ctx context.Context, q querier, query string, args []any, scan func(sqlcodec.Scanner) (T, error)) ([]T, error) {
+	if p, ok := q.(*pooled); ok {
+		var out []T
+		err := p.db.read(ctx, func(ctx context.Context) error {
+			var err error
+			out, err = queryRows(ctx, p.Pool, query, args, scan)
+			return err
+		})
+		return out, err
+	}
+	return queryRows(ctx, q, query, args, scan)
+}
+
+// queryRows is queryAll without the bound and the retry.
+func queryRows[T any](ctx context.Context, q querier, query string, args []any, scan func(sqlcodec.Scanner) (T, error)) ([]T, error) {
 	rows, err := q.Query(ctx, query, args...)
 	if isBadText(err) {
 		return nil, nil

@@ -45,7 +45,7 @@ func identifierConflict(rs signet.ResourceServer) error {
 // ResourceServer returns one resource server by id.
 // Returns an error matching ErrNotFound if the tenant has none with that id.
 func (db *DB) ResourceServer(ctx context.Context, tenant, id string) (signet.ResourceServer, error) {
-	rs, err := getResourceServer(ctx, db.pool, `WHERE tenant = $1 AND id = $2`, tenant, id)
+	rs, err := getResourceServer(ctx, db.reads, `WHERE tenant = $1 AND id = $2`, tenant, id)
 	if err != nil {
 		return signet.ResourceServer{}, fmt.Errorf("resource server %s: %w", id, err)
 	}
@@ -56,7 +56,7 @@ func (db *DB) ResourceServer(ctx context.Context, tenant, id string) (signet.Res
 // Returns an error matching ErrNotFound if the tenant has none with that
 // identifier.
 func (db *DB) ResourceServerByIdentifier(ctx context.Context, tenant, identifier string) (signet.ResourceServer, error) {
-	rs, err := getResourceServer(ctx, db.pool, `WHERE tenant = $1 AND identifier = $2`, tenant, identifier)
+	rs, err := getResourceServer(ctx, db.reads, `WHERE tenant = $1 AND identifier = $2`, tenant, identifier)
 	if err != nil {
 		return signet.ResourceServer{}, fmt.Errorf("resource server %s: %w", identifier, err)
 	}
@@ -65,7 +65,7 @@ func (db *DB) ResourceServerByIdentifier(ctx context.Context, tenant, identifier
 
 // ResourceServers returns a tenant's resource servers ordered by creation.
 func (db *DB) ResourceServers(ctx context.Context, tenant string) ([]signet.ResourceServer, error) {
-	rss, err := queryResourceServers(ctx, db.pool, `WHERE tenant = $1 ORDER BY seq`, tenant)
+	rss, err := queryResourceServers(ctx, db.reads, `WHERE tenant = $1 ORDER BY seq`, tenant)
 	if err != nil {
 		return nil, fmt.Errorf("resource servers: %w", err)
 	}

@@ -64,7 +64,7 @@ func insertHosts(ctx context.Context, tx pgx.Tx, tenant string, hosts []string) 
 // Tenant returns one tenant.
 // Returns ErrTenantNotFound if there is none.
 func (db *DB) Tenant(ctx context.Context, name string) (signet.Tenant, error) {
-	t, err := getTenant(ctx, db.pool, name)
+	t, err := getTenant(ctx, db.reads, name)
 	if err != nil {
 		return signet.Tenant{}, fmt.Errorf("tenant %s: %w", name, err)
 	}
@@ -73,7 +73,7 @@ func (db *DB) Tenant(ctx context.Context, name string) (signet.Tenant, error) {
 
 // Tenants returns all tenants ordered by name.
 func (db *DB) Tenants(ctx context.Context) ([]signet.Tenant, error) {
-	ts, err := queryAll(ctx, db.pool, tenantQuery+` ORDER BY t.name`, nil, scanTenant)
+	ts, err := queryAll(ctx, db.reads, tenantQuery+` ORDER BY t.name`, nil, scanTenant)
 	if err != nil {
 		return nil, fmt.Errorf("tenants: %w", err)
 	}

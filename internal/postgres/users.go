@@ -52,7 +52,7 @@ func (db *DB) CreateUser(ctx context.Context, u signet.User) error {
 // User returns one user.
 // Returns ErrUserNotFound if the tenant has no such user.
 func (db *DB) User(ctx context.Context, tenant, id string) (signet.User, error) {
-	us, err := queryUsers(ctx, db.pool, `WHERE tenant = $1 AND id = $2`, tenant, id)
+	us, err := queryUsers(ctx, db.reads, `WHERE tenant = $1 AND id = $2`, tenant, id)
 	u, err := one(us, err, signet.ErrUserNotFound)
 	if err != nil {
 		return signet.User{}, fmt.Errorf("user %s: %w", id, err)
@@ -63,7 +63,7 @@ func (db *DB) User(ctx context.Context, tenant, id string) (signet.User, error) 
 // UserByEmail returns the user with a normalized email.
 // Returns ErrUserNotFound if the tenant has no such user.
 func (db *DB) UserByEmail(ctx context.Context, tenant, email string) (signet.User, error) {
-	us, err := queryUsers(ctx, db.pool, `WHERE tenant = $1 AND email = $2`, tenant, email)
+	us, err := queryUsers(ctx, db.reads, `WHERE tenant = $1 AND email = $2`, tenant, email)
 	u, err := one(us, err, signet.ErrUserNotFound)
 	if err != nil {
 		return signet.User{}, fmt.Errorf("user by email: %w", err)
@@ -84,7 +84,7 @@ func (db *DB) Users(ctx context.Context, tenant string, f signet.UserFilter) ([]
 		us    []signet.User
 		total int
 	)
-	err := pgx.BeginTxFunc(ctx, db.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+	err := db.readTx(ctx, func(tx pgx.Tx) error {
 		if err := tx.QueryRow(ctx, `SELECT count(*) FROM users `+where, args...).Scan(&total); err != nil {
 			return err
 		}
@@ -199,8 +199,13 @@ func (db *DB) CreateSession(ctx context.Context, s signet.LoginSession) error {
 // Session returns the unexpired session with the id digest.
 // Returns an error matching ErrNotFound if there is none.
 func (db *DB) Session(ctx context.Context, tenant string, idHash []byte, now time.Time) (signet.LoginSession, error) {
-	s, err := sqlcodec.ScanSession(db.pool.QueryRow(ctx, `SELECT `+sqlcodec.SessionColumns+`
-		FROM login_sessions WHERE tenant = $1 AND id_hash = $2`, tenant, idHash))
+	var s signet.LoginSession
+	err := db.read(ctx, func(ctx context.Context) error {
+		var err error
+		s, err = sqlcodec.ScanSession(db.pool.QueryRow(ctx, `SELECT `+sqlcodec.SessionColumns+`
+			FROM login_sessions WHERE tenant = $1 AND id_hash = $2`, tenant, idHash))
+		return err
+	})
 	switch {
 	case missing(err):
 		return signet.LoginSession{}, signet.ErrSessionNotFound
@@ -215,7 +220,10 @@ func (db *DB) Session(ctx context.Context, tenant string, idHash []byte, now tim
 
 // DeleteSession ends a session; an unknown one is not an error.
 func (db *DB) DeleteSession(ctx context.Context, tenant string, idHash []byte) error {
-	_, err := db.pool.Exec(ctx, `DELETE FROM login_sessions WHERE tenant = $1 AND id_hash = $2`, tenant, idHash)
+	err := db.read(ctx, func(ctx context.Context) error {
+		_, err := db.pool.Exec(ctx, `DELETE FROM login_sessions WHERE tenant = $1 AND id_hash = $2`, tenant, idHash)
+		return err
+	})
 	if err != nil && !isBadText(err) {
 		return fmt.Errorf("delete session: %w", err)
 	}
@@ -332,7 +340,12 @@ func insertRefresh(ctx context.Context, tx pgx.Tx, t signet.RefreshToken) error 
 // RefreshToken returns a token by digest, in any state.
 // Returns ErrRefreshTokenInvalid if there is none.
 func (db *DB) RefreshToken(ctx context.Context, tenant string, tokenHash []byte) (signet.RefreshToken, error) {
-	t, err := getRefresh(ctx, db.pool, tenant, tokenHash, "")
+	var t signet.RefreshToken
+	err := db.read(ctx, func(ctx context.Context) error {
+		var err error
+		t, err = getRefresh(ctx, db.pool, tenant, tokenHash, "")
+		return err
+	})
 	if err != nil {
 		return signet.RefreshToken{}, fmt.Errorf("refresh token: %w", err)
 	}

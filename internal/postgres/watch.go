@@ -180,11 +180,15 @@ func drain(ctx context.Context, conn *pgx.Conn, fn func(string)) error {
 
 // resync calls fn with the name of every tenant, in name order.
 func (db *DB) resync(ctx context.Context, fn func(string)) error {
-	rows, err := db.pool.Query(ctx, `SELECT name FROM tenants ORDER BY name`)
-	if err != nil {
+	var names []string
+	err := db.read(ctx, func(ctx context.Context) error {
+		rows, err := db.pool.Query(ctx, `SELECT name FROM tenants ORDER BY name`)
+		if err != nil {
+			return err
+		}
+		names, err = pgx.CollectRows(rows, pgx.RowTo[string])
 		return err
-	}
-	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	})
 	if err != nil {
 		return err
 	}

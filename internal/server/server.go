@@ -29,6 +29,10 @@ type Config struct {
 	Handlers []Registrar
 	// Ready reports whether the server can take traffic (for /readyz); nil means always.
 	Ready func(ctx context.Context) error
+	// ReadyTimeout is /readyz's budget: a Ready that has not answered
+	// within it (its context's deadline) counts as not ready, 503.
+	// Default DefaultReadyTimeout.
+	ReadyTimeout time.Duration
 	// TLSCert and TLSKey, if both set, make the server speak HTTPS.
 	TLSCert, TLSKey string
 	Logger          *slog.Logger
@@ -60,6 +64,10 @@ type Config struct {
 // parent domain with sites Signet does not serve.
 const HSTS = "max-age=31536000"
 
+// DefaultReadyTimeout is Config.ReadyTimeout's default: below the usual
+// probe timeouts (Kubernetes' default is 1 s; most set a few seconds).
+const DefaultReadyTimeout = 2 * time.Second
+
 // Server is Signet's HTTP server.
 type Server struct {
 	cfg     Config
@@ -76,6 +84,9 @@ type Server struct {
 func New(cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.ReadyTimeout <= 0 {
+		cfg.ReadyTimeout = DefaultReadyTimeout
 	}
 	s := &Server{cfg: cfg, tenants: http.NewServeMux(), dashboardHosts: map[string]bool{},
 		hsts: cfg.HTTPS || cfg.TLSCert != ""}
@@ -186,9 +197,22 @@ func opsRoute(h http.HandlerFunc) http.HandlerFunc {
 // Handler returns the server's root handler.
 func (s *Server) Handler() http.Handler { return s.handler }
 
+// readyz answers 200 if Ready reports ready within ReadyTimeout, 503
+// otherwise. A Ready that ignores its context's deadline is left running:
+// the answer does not wait for it.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.Ready != nil {
-		if err := s.cfg.Ready(r.Context()); err != nil {
+		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.ReadyTimeout)
+		defer cancel()
+		done := make(chan error, 1)
+		go func() { done <- s.cfg.Ready(ctx) }()
+		var err error
+		select {
+		case err = <-done:
+		case <-ctx.Done():
+			err = fmt.Errorf("no answer within %s: %w", s.cfg.ReadyTimeout, ctx.Err())
+		}
+		if err != nil {
 			s.cfg.Logger.Warn("not ready", "err", err)
 			http.Error(w, "not ready\n", http.StatusServiceUnavailable)
 			return

@@ -368,3 +368,36 @@ func TestGracefulShutdown(t *testing.T) {
 		t.Errorf("slow handler calls %+v: its context must live through the shutdown", calls)
 	}
 }
+
+// TestReadyzBudget: a readiness check that does not answer (a black-holed
+// database) makes /readyz answer 503 within ReadyTimeout, whether the check
+// gives up at its context's deadline or ignores it.
+func TestReadyzBudget(t *testing.T) {
+	ring := newRing(t)
+	stuck := make(chan struct{})
+	defer close(stuck)
+	const budget = 200 * time.Millisecond
+	tests := []struct {
+		name  string
+		ready func(context.Context) error
+	}{
+		{"check honours its deadline", func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() }},
+		{"check ignores its deadline", func(context.Context) error { <-stuck; return nil }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(server.New(server.Config{Ring: ring, Ready: tt.ready, ReadyTimeout: budget}).Handler())
+			defer srv.Close()
+			client := &http.Client{Timeout: budget + 5*time.Second}
+			start := time.Now()
+			resp, err := client.Get(srv.URL + "/readyz")
+			if err != nil {
+				t.Fatalf("GET /readyz: %v", err)
+			}
+			resp.Body.Close()
+			if took := time.Since(start); resp.StatusCode != 503 || took > budget+2*time.Second {
+				t.Errorf("GET /readyz = %d after %s, want 503 within %s", resp.StatusCode, took, budget)
+			}
+		})
+	}
+}

@@ -113,6 +113,21 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	return db, nil
 }
 
+// SetBusyTimeout sets how long a write waits for another process holding
+// the database's write lock before it fails with SQLITE_BUSY (BusyTimeout
+// until then); d <= 0 leaves it. Returns an error if the setting fails.
+func (db *DB) SetBusyTimeout(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
+	// The write pool has one connection, kept for the DB's life: the
+	// setting stays with it. Readers never wait for a lock (WAL).
+	if _, err := db.write.ExecContext(ctx, "PRAGMA busy_timeout = "+strconv.FormatInt(d.Milliseconds(), 10)); err != nil {
+		return fmt.Errorf("sqlite: busy timeout: %w", err)
+	}
+	return nil
+}
+
 func cloneValues(v url.Values) url.Values {
 	out := make(url.Values, len(v))
 	for k, vs := range v {

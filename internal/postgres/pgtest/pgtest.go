@@ -1,4 +1,5 @@
-// Package pgtest gives tests a fresh PostgreSQL database.
+// Package pgtest gives tests a fresh PostgreSQL database, and a Proxy that
+// passes, refuses or black-holes the traffic to it.
 //
 // The server is SIGNET_TEST_POSTGRES, by default DefaultServer (CI's
 // PostgreSQL: 127.0.0.1:5432, trust authentication, database "test"). Under
