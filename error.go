@@ -12,6 +12,7 @@ const (
 	EFORBIDDEN    = "forbidden"    // authenticated but not allowed (403)
 	ENOTFOUND     = "not_found"    // the named thing does not exist (404)
 	ECONFLICT     = "conflict"     // the change is illegal in the current state (409)
+	EUNAVAILABLE  = "unavailable"  // a dependency (the database) did not answer in time (503)
 	EINTERNAL     = "internal"     // anything else (500); never shown to users in detail
 )
 
@@ -74,6 +75,10 @@ var (
 	ErrConflict = &Error{Code: ECONFLICT}
 	// ErrInvalid matches every EINVALID error.
 	ErrInvalid = &Error{Code: EINVALID}
+	// ErrUnavailable matches every EUNAVAILABLE error: the database was
+	// unreachable or did not answer within its time limit. Nothing was
+	// changed, unless the error says the outcome of a commit is unknown.
+	ErrUnavailable = &Error{Code: EUNAVAILABLE}
 
 	// ErrKeyNotFound is returned for a kid the tenant does not have.
 	ErrKeyNotFound = &Error{Code: ENOTFOUND, Message: "Signing key not found."}

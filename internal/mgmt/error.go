@@ -26,6 +26,7 @@ var statusOf = map[string]struct {
 	signet.ENOTFOUND:     {http.StatusNotFound, "inexistent_resource"},
 	signet.ECONFLICT:     {http.StatusConflict, "conflict"},
 	eUnprocessable:       {http.StatusUnprocessableEntity, "unprocessable_entity"},
+	signet.EUNAVAILABLE:  {http.StatusServiceUnavailable, "temporarily_unavailable"},
 	signet.EINTERNAL:     {http.StatusInternalServerError, ""},
 }
 
@@ -76,6 +77,10 @@ func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err
 	}
 	if ce, ok := errors.AsType[*codedError](err); ok && code != signet.EINTERNAL {
 		body.ErrorCode = ce.errorCode
+	}
+	if code == signet.EUNAVAILABLE {
+		logger.Warn("management api: database unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+		w.Header().Set("Retry-After", "1")
 	}
 	if code == signet.EUNAUTHORIZED {
 		body.Attributes = map[string]string{"error": body.Message}

@@ -211,6 +211,9 @@ func (h *Handler) serveToken(w http.ResponseWriter, r *http.Request) {
 			// The replica may not know of a revocation: it must not sign.
 			h.logger.Warn("token endpoint: not signing", "tenant", req.View.Tenant.Name, "err", err)
 			oe = &oauthError{Status: http.StatusServiceUnavailable, Code: "temporarily_unavailable", Description: "This server cannot confirm that its signing keys are current; retry shortly."}
+		case errors.Is(err, signet.ErrUnavailable):
+			h.logger.Warn("token endpoint: database unavailable", "tenant", req.View.Tenant.Name, "err", err)
+			oe = &oauthError{Status: http.StatusServiceUnavailable, Code: "temporarily_unavailable", Description: "The database did not answer in time; retry shortly."}
 		default:
 			h.logger.Error("token endpoint", "tenant", req.View.Tenant.Name, "err", err)
 			oe = &oauthError{Status: http.StatusInternalServerError, Code: "server_error", Description: "Internal error."}

@@ -12,6 +12,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/signet-auth/signet"
 )
 
 // pooled is the pool as the querier of reads made outside a transaction,
@@ -34,7 +36,7 @@ func (db *DB) read(ctx context.Context, fn func(context.Context) error) error {
 		db.pruneIdle(ctx)
 		err = fn(ctx)
 	}
-	return err
+	return unavailable(err)
 }
 
 // pruneIdle pings every idle connection of the pool, which closes those
@@ -70,7 +72,28 @@ func (db *DB) tx(ctx context.Context, opts pgx.TxOptions, fn func(pgx.Tx) error)
 		committing, err = db.tryTx(ctx, opts, fn)
 	}
 	if committing {
-		return fmt.Errorf("%w: %w", errCommitUnknown, err)
+		return fmt.Errorf("%w: %w", errCommitUnknownUser, fmt.Errorf("%w: %w", errCommitUnknown, err))
+	}
+	return unavailable(err)
+}
+
+// The user-facing errors of a database that did not answer: what the API
+// answers with 503. The driver's error stays in the chain for the log.
+var (
+	errUnreachable       = signet.Errorf(signet.EUNAVAILABLE, "The database did not answer in time; nothing was changed. Retry shortly.")
+	errCommitUnknownUser = signet.Errorf(signet.EUNAVAILABLE, "The database did not confirm the change in time: it may or may not have been stored. Read the current state before retrying.")
+)
+
+// unavailable marks err as signet.ErrUnavailable if the database was
+// unreachable or did not answer in time (a lost connection, a spent
+// deadline), so that callers answer 503 rather than 500. Other errors, and a
+// request the caller cancelled, are returned as they are.
+func unavailable(err error) error {
+	if err == nil || errors.Is(err, context.Canceled) {
+		return err
+	}
+	if connLost(err) || errors.Is(err, context.DeadlineExceeded) || pgconn.Timeout(err) {
+		return fmt.Errorf("%w: %w", errUnreachable, err)
 	}
 	return err
 }
