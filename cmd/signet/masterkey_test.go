@@ -9,9 +9,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	_ "modernc.org/sqlite" // raw access to a data dir's database
+
+	"github.com/signet-auth/signet/internal/postgres/pgtest"
 )
 
 // runMain runs Main with args and the environment env, and returns its exit
@@ -196,5 +200,61 @@ func TestMasterKeyCheckUpgrade(t *testing.T) {
 	code, _, stderr = runMain(t, wrong, "keys", "rotate", "--data-dir", dir)
 	if code == 0 || !strings.Contains(stderr, "not the one") || !strings.Contains(stderr, "key id") {
 		t.Fatalf("keys rotate with a wrong key after the upgrade: exit %d:\n%s", code, stderr)
+	}
+}
+
+// TestMasterKeyRaceOnEmptyPostgres starts two replicas at once on one empty
+// PostgreSQL database, each with its own data dir and no SIGNET_MASTER_KEY,
+// so each makes its own master.key: exactly one key becomes the database's;
+// the other replica refuses, and the key file it made is gone.
+func TestMasterKeyRaceOnEmptyPostgres(t *testing.T) {
+	dsn := pgtest.Database(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	type result struct {
+		dir  string
+		code int
+		logs *syncBuffer
+	}
+	results := make(chan result, 2)
+	ready := make(chan string, 2)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer cancel()
+	for range 2 {
+		r := result{dir: t.TempDir(), logs: &syncBuffer{}}
+		wg.Go(func() {
+			r.code = Main(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", r.dir, "--database", dsn},
+				Env{Stdout: r.logs, Stderr: r.logs, Getenv: func(string) string { return "" },
+					Ready: func(string) { ready <- r.dir }})
+			results <- r
+		})
+	}
+	var winner string
+	var loser result
+	for winner == "" || loser.dir == "" {
+		select {
+		case d := <-ready:
+			if winner != "" {
+				t.Fatal("both replicas started, each with its own master key")
+			}
+			winner = d
+		case r := <-results:
+			if r.code == 0 || loser.dir != "" {
+				t.Fatalf("a replica stopped with exit %d:\n%s", r.code, r.logs.String())
+			}
+			loser = r
+		case <-time.After(60 * time.Second):
+			t.Fatal("the replicas neither started nor stopped")
+		}
+	}
+	if s := loser.logs.String(); !strings.Contains(s, "not the one") && !strings.Contains(s, "does not exist") {
+		t.Errorf("the losing replica's error does not explain:\n%s", s)
+	}
+	if _, err := os.Stat(filepath.Join(loser.dir, "master.key")); !os.IsNotExist(err) {
+		t.Errorf("the losing replica left its master.key (stat: %v)", err)
+	}
+	if _, err := os.Stat(filepath.Join(winner, "master.key")); err != nil {
+		t.Errorf("the winner's master.key: %v", err)
 	}
 }
