@@ -98,6 +98,8 @@ type Store interface {
 	UserStore
 	// AdminStore holds dashboard administrators, their grants and sessions.
 	AdminStore
+	// MetaStore holds the deployment's own settings and a lock.
+	MetaStore
 
 	// Close releases the store's resources.
 	Close() error
@@ -115,4 +117,22 @@ type EventFilter struct {
 type GrantFilter struct {
 	ClientID string
 	Audience string
+}
+
+// MetaStore holds a few named values about the deployment itself (the master
+// key's check value, whether the first start finished) and a lock shared by
+// every process using the store. Every backend passes storetest.RunMeta.
+type MetaStore interface {
+	// Meta returns the value stored under name. Returns ErrNotFound if there is none.
+	Meta(ctx context.Context, name string) (string, error)
+	// InitMeta stores value under name unless a value is already there, and
+	// returns the value now stored: value, or the one that was there. Of
+	// concurrent calls (from any process) for one name exactly one stores its value
+	// and all return that value. A stored value never changes.
+	InitMeta(ctx context.Context, name, value string) (string, error)
+	// Lock takes the lock called name, shared by every process using the
+	// store, waiting until it is free or ctx is done, and returns the function
+	// that releases it (safe to call more than once). A process that dies
+	// holding the lock releases it. Returns ctx's error if ctx ends first.
+	Lock(ctx context.Context, name string) (unlock func(), err error)
 }

@@ -247,20 +247,62 @@ func createAdmin(ctx context.Context, as signet.AdminStore, email, pw string, te
 	return a, nil
 }
 
+// errAdminExists is returned by bootstrapAdmin when the administrator it
+// would create exists.
+var errAdminExists = errors.New("the bootstrap administrator exists")
+
 // bootstrapAdmin creates the first dashboard administrator,
 // admin@<public hostname>, granted tenant "default", with a generated
-// password, and returns how to sign in.
+// password, and returns how to sign in. Returns errAdminExists if there is
+// one with that e-mail.
 func bootstrapAdmin(ctx context.Context, store signet.Store, scheme, publicHost string) (dashboardCredentials, error) {
-	host := publicHost
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		host = h
+	email := bootstrapAdminEmail(publicHost)
+	if _, err := store.AdminByEmail(ctx, email); err == nil {
+		return dashboardCredentials{URL: scheme + "://" + publicHost + "/dashboard/", Email: email}, errAdminExists
+	} else if !errors.Is(err, signet.ErrNotFound) {
+		return dashboardCredentials{}, fmt.Errorf("dashboard administrator: %w", err)
 	}
 	pw := newPassword()
-	a, err := createAdmin(ctx, store, "admin@"+host, pw, []string{"default"})
+	a, err := createAdmin(ctx, store, email, pw, []string{"default"})
 	if err != nil {
 		return dashboardCredentials{}, fmt.Errorf("dashboard administrator: %w", err)
 	}
 	return dashboardCredentials{URL: scheme + "://" + publicHost + "/dashboard/", Email: a.Email, Password: pw}, nil
+}
+
+// newAdminPassword gives the bootstrap administrator a new generated
+// password and returns how to sign in.
+func newAdminPassword(ctx context.Context, store signet.Store, scheme, publicHost string) (dashboardCredentials, error) {
+	a, err := store.AdminByEmail(ctx, bootstrapAdminEmail(publicHost))
+	if err != nil {
+		return dashboardCredentials{}, fmt.Errorf("dashboard administrator: %w", err)
+	}
+	pw := newPassword()
+	hash, err := password.Hash(pw)
+	if err != nil {
+		return dashboardCredentials{}, err
+	}
+	if _, err := store.UpdateAdmin(ctx, a.ID, func(a *signet.Admin) error {
+		a.PasswordHash, a.UpdatedAt = hash, time.Now().UTC()
+		return nil
+	}); err != nil {
+		return dashboardCredentials{}, fmt.Errorf("dashboard administrator: %w", err)
+	}
+	return dashboardCredentials{URL: scheme + "://" + publicHost + "/dashboard/", Email: a.Email, Password: pw}, nil
+}
+
+// bootstrapAdminEmail is the e-mail of the first administrator: admin@ and
+// the public host's name.
+func bootstrapAdminEmail(publicHost string) string {
+	host := publicHost
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	email, err := signet.NormalizeEmail("admin@" + host)
+	if err != nil {
+		return "admin@" + host
+	}
+	return email
 }
 
 // dashboardHandler returns the dashboard for serve. It logs how to create

@@ -109,7 +109,7 @@ func operate(ctx context.Context, group string, args []string, env Env) error {
 		return err
 	}
 	defer store.Close()
-	sealer, err := c.sealer(env, log)
+	sealer, err := c.sealer(ctx, env, store, log)
 	if err != nil {
 		return err
 	}

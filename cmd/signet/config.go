@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/url"
@@ -168,25 +169,30 @@ func (c *config) logger(w io.Writer) (*slog.Logger, error) {
 	return nil, fmt.Errorf("--log-format %q: want text or json", c.LogFormat)
 }
 
-// openStore opens the configured store.
+// openStore opens the configured store: --database as a postgres:// or
+// postgresql:// URL, sqlite:PATH, or a SQLite file path that names a
+// directory (has a path separator) or ends in .db; by default
+// <data-dir>/signet.db. Anything else (a bare word such as "signet" or
+// "prod") is refused rather than made into a new database in the working
+// directory.
 func (c *config) openStore(ctx context.Context) (signet.Store, error) {
-	dsn := c.Database
-	switch {
-	case dsn == "":
-		if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
-			return nil, fmt.Errorf("data dir: %w", err)
-		}
-		dsn = filepath.Join(c.DataDir, "signet.db")
-	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+	dsn, err := c.sqlitePath()
+	if err != nil {
+		return nil, err
+	}
+	if dsn == "" {
 		// Replicas share the database; the data dir still holds the admin
 		// credentials and, without SIGNET_MASTER_KEY, the master key.
-		db, err := postgres.OpenTimeouts(ctx, dsn, postgres.Timeouts{Connect: c.DBConnectTimeout, Statement: c.DBStatementTimeout, Tx: c.DBTxTimeout})
+		db, err := postgres.OpenTimeouts(ctx, c.Database, postgres.Timeouts{Connect: c.DBConnectTimeout, Statement: c.DBStatementTimeout, Tx: c.DBTxTimeout})
 		if err != nil {
 			return nil, fmt.Errorf("open database: %w", err)
 		}
 		return db, nil
-	case strings.HasPrefix(dsn, "sqlite:"):
-		dsn = strings.TrimPrefix(dsn, "sqlite:")
+	}
+	if c.Database == "" {
+		if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+			return nil, fmt.Errorf("data dir: %w", err)
+		}
 	}
 	db, err := sqlite.Open(ctx, dsn)
 	if err != nil {
@@ -199,23 +205,162 @@ func (c *config) openStore(ctx context.Context) (signet.Store, error) {
 	return db, nil
 }
 
-// sealer loads the master key from SIGNET_MASTER_KEY or <data-dir>/master.key
-// (created on first use).
-func (c *config) sealer(env Env, log *slog.Logger) (*seal.Sealer, error) {
-	fromEnv := env.Getenv("SIGNET_MASTER_KEY")
-	key, created, err := seal.LoadKey(fromEnv, filepath.Join(c.DataDir, "master.key"))
-	if err != nil && fromEnv != "" {
-		return nil, fmt.Errorf("SIGNET_MASTER_KEY: %w", err)
+// sqlitePath returns the SQLite file --database names, or "" for a
+// PostgreSQL URL. Returns an error for a value that is neither.
+func (c *config) sqlitePath() (string, error) {
+	dsn := c.Database
+	switch {
+	case dsn == "":
+		return filepath.Join(c.DataDir, "signet.db"), nil
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		return "", nil
+	case strings.HasPrefix(dsn, "sqlite:"):
+		if p := strings.TrimPrefix(dsn, "sqlite:"); p != "" {
+			return p, nil
+		}
+	case strings.ContainsRune(dsn, '/') || strings.ContainsRune(dsn, filepath.Separator) || strings.HasSuffix(dsn, ".db"):
+		if !strings.Contains(dsn, "://") {
+			return dsn, nil
+		}
 	}
-	if err != nil {
+	return "", fmt.Errorf("--database %q: want a postgres:// or postgresql:// URL, sqlite:PATH, or a SQLite file path "+
+		"with a directory or ending in .db (./%s.db); a bare name would make a new, empty database in the working directory", dsn, dsn)
+}
+
+// Names of the values cmd/signet keeps in the store's meta table.
+const (
+	// metaKeyCheck holds the master key's check value (seal.Sealer.Check).
+	metaKeyCheck = "master_key_check"
+	// metaBootstrapStarted and metaBootstrapDone mark the first start's
+	// setup (see bootstrap).
+	metaBootstrapStarted = "bootstrap_started"
+	metaBootstrapDone    = "bootstrap_done"
+)
+
+// sealer loads the master key from SIGNET_MASTER_KEY or <data-dir>/master.key
+// and verifies it against the store before anything is sealed under it:
+// against the key-check value the store holds or, on a store from before
+// check values, by opening one of its sealed keys, and then records the
+// check value. A new key file is made only for a fresh store (no check value
+// and no tenant); it is removed again if another process made the store's
+// key first.
+// Returns an error naming where the key came from if it is not the store's
+// key, if the key file is missing while the store holds sealed keys, if the
+// key is malformed, or if the store fails.
+func (c *config) sealer(ctx context.Context, env Env, store signet.Store, log *slog.Logger) (*seal.Sealer, error) {
+	fromEnv := env.Getenv("SIGNET_MASTER_KEY")
+	path := filepath.Join(c.DataDir, "master.key")
+	source := path
+	if fromEnv != "" {
+		source = "SIGNET_MASTER_KEY"
+	}
+	key, err := seal.ReadKey(fromEnv, path)
+	missing := fromEnv == "" && errors.Is(err, fs.ErrNotExist)
+	if err != nil && !missing {
+		if fromEnv != "" {
+			return nil, fmt.Errorf("SIGNET_MASTER_KEY: %w", err)
+		}
 		return nil, fmt.Errorf("master key: %w", err)
 	}
-	path := filepath.Join(c.DataDir, "master.key")
+	check, err := store.Meta(ctx, metaKeyCheck)
+	hasCheck := err == nil
+	if err != nil && !errors.Is(err, signet.ErrNotFound) {
+		return nil, fmt.Errorf("master key check: %w", err)
+	}
+	var tenants []signet.Tenant
+	if !hasCheck {
+		if tenants, err = store.Tenants(ctx); err != nil {
+			return nil, fmt.Errorf("master key check: %w", err)
+		}
+	}
+	created := false
+	if missing {
+		if hasCheck || len(tenants) > 0 {
+			return nil, fmt.Errorf("master key file %s does not exist, but the database holds signing keys sealed under a master key%s: "+
+				"restore the file from a backup, set SIGNET_MASTER_KEY, or point --data-dir at the directory that holds it "+
+				"(no new key was made: keys sealed under it would open nowhere else)", path, checkKeyID(check))
+		}
+		if key, created, err = seal.LoadKey("", path); err != nil {
+			return nil, fmt.Errorf("master key: %w", err)
+		}
+	}
+	s, err := seal.New(key)
+	if err != nil {
+		return nil, fmt.Errorf("master key (%s): %w", source, err)
+	}
+	if err := verifyMasterKey(ctx, store, s, check, hasCheck, tenants); err != nil {
+		if created {
+			os.Remove(path) // nothing was sealed under it
+		}
+		if errors.Is(err, seal.ErrWrongKey) {
+			return nil, fmt.Errorf("the master key from %s is not the one this database's keys are sealed with (%w); nothing was written: "+
+				"use the key of the database's first start (its SIGNET_MASTER_KEY or <data-dir>/master.key)", source, err)
+		}
+		return nil, fmt.Errorf("master key check: %w", err)
+	}
 	if created && log != nil {
-		log.Info("master key created", "path", path)
+		log.Info("master key created", "path", path, "key_id", s.KeyID())
 	}
 	if fi, err := os.Stat(path); err == nil && fromEnv == "" && fi.Mode().Perm()&0o077 != 0 && log != nil {
 		log.Warn("the master key file is readable by other users; chmod 600 it", "path", path, "mode", fi.Mode().Perm().String())
 	}
-	return seal.New(key)
+	return s, nil
+}
+
+// verifyMasterKey checks s against the store (see sealer) and records its
+// check value if the store has none. Returns an error matching
+// seal.ErrWrongKey if s is not the store's key.
+func verifyMasterKey(ctx context.Context, store signet.Store, s *seal.Sealer, check string, hasCheck bool, tenants []signet.Tenant) error {
+	if hasCheck {
+		return s.Verify(check)
+	}
+	if len(tenants) > 0 {
+		// Sealed before check values existed: one key that opens proves
+		// the master key (one damaged key does not disprove it).
+		if err := openOneSealedKey(ctx, store, s, tenants); err != nil {
+			return err
+		}
+	}
+	mine, err := s.Check()
+	if err != nil {
+		return err
+	}
+	stored, err := store.InitMeta(ctx, metaKeyCheck, mine)
+	if err != nil {
+		return err
+	}
+	if stored != mine { // another process recorded its key first
+		return s.Verify(stored)
+	}
+	return nil
+}
+
+// openOneSealedKey returns nil once a sealed private key of tenants opens
+// under s, and an error matching seal.ErrWrongKey if none does.
+func openOneSealedKey(ctx context.Context, store signet.Store, s *seal.Sealer, tenants []signet.Tenant) error {
+	tried := 0
+	for _, t := range tenants {
+		ks, err := store.Keyset(ctx, t.Name)
+		if err != nil {
+			return err
+		}
+		for _, k := range ks.Keys {
+			if len(k.SealedPrivateKey) == 0 {
+				continue
+			}
+			tried++
+			if _, err := s.Open(k.SealedPrivateKey, seal.AD(t.Name, k.KID)); err == nil {
+				return nil
+			}
+		}
+	}
+	return fmt.Errorf("%w: none of the %d sealed keys of %d tenants opens under the key with id %s", seal.ErrWrongKey, tried, len(tenants), s.KeyID())
+}
+
+// checkKeyID returns " (id X)" for the key id a check value names, or "".
+func checkKeyID(check string) string {
+	if parts := strings.SplitN(check, ":", 3); len(parts) == 3 {
+		return " (id " + parts[1] + ")"
+	}
+	return ""
 }

@@ -26,6 +26,9 @@ type Env struct {
 	Getenv func(string) string
 	// Ready, if set, is called with the listening address once serve accepts connections.
 	Ready func(addr string)
+	// afterBootstrapStep, if set, is called after each step of the first
+	// start's setup; an error stops serve there, as a kill would (tests).
+	afterBootstrapStep func(step string) error
 }
 
 const usage = `Usage: signet <command> [flags]

@@ -5,12 +5,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -23,6 +26,7 @@ import (
 	"github.com/signet-auth/signet/internal/postgres"
 	"github.com/signet-auth/signet/internal/saml"
 	"github.com/signet-auth/signet/internal/seal"
+	"github.com/signet-auth/signet/internal/secret"
 	"github.com/signet-auth/signet/internal/server"
 	"github.com/signet-auth/signet/internal/throttle"
 )
@@ -83,7 +87,7 @@ func serve(ctx context.Context, args []string, env Env) error {
 			db.PingInterval = min(db.PingInterval, c.MaxStaleness/5)
 		}
 	}
-	sealer, err := c.sealer(env, log)
+	sealer, err := c.sealer(ctx, env, store, log)
 	if err != nil {
 		return err
 	}
@@ -99,7 +103,7 @@ func serve(ctx context.Context, args []string, env Env) error {
 	wg.Go(func() { pool.Run(ctx) })
 	ring := keyring.New(keyring.Config{Store: store, Sealer: sealer, Pool: pool, Scheme: public.Scheme, Resync: c.Resync, JWKSMaxAge: c.JWKSMaxAge, PublishDelay: c.PublishDelay, MaxStaleness: c.MaxStaleness, Logger: log,
 		OnChange: metrics.KeyChanged})
-	if err := bootstrap(ctx, &c, store, ring, public.Host, ln.Addr().String(), log); err != nil {
+	if err := bootstrap(ctx, &c, store, ring, public.Host, ln.Addr().String(), log, env.afterBootstrapStep); err != nil {
 		return err
 	}
 	// Listen to the change feed first, then load: a change committed during
@@ -207,70 +211,296 @@ func ready(ctx context.Context, store signet.Store) error {
 	return nil
 }
 
-// bootstrap creates, on the first start, tenant "default" owning the public
-// host and 127.0.0.1:<port>, an administrative machine client granted
-// every Management API scope and a dashboard administrator, whose
-// credentials it writes once to <data-dir>/admin-credentials.json (0600).
-// It does nothing if any tenant exists.
-// Replicas starting at once on one empty database all try: the store lets
-// one create the tenant and the others get ErrConflict, find the tenant and
-// go on as on a later start.
-func bootstrap(ctx context.Context, c *config, store signet.Store, ring *keyring.Ring, publicHost, listenAddr string, log *slog.Logger) error {
-	ts, err := store.Tenants(ctx)
-	if err != nil {
+// bootstrap sets up, on the first start, tenant "default" owning the
+// public host and 127.0.0.1:<port>, its Management API, an administrative
+// machine client granted every Management API scope and a dashboard
+// administrator, whose credentials it writes once to
+// <data-dir>/admin-credentials.json (0600).
+//
+// The setup is a series of steps, each of which a later start completes if
+// a kill stopped it: bootstrap marks the store "started" first and "done"
+// last, after the credentials file is written and synced, and in between
+// does only the steps whose result is missing. When it resumes after the
+// client or the administrator was made but the credentials file was not
+// written, their secrets are lost, so it gives them new ones. Replicas
+// starting at once on one database take the store's "bootstrap" lock: one
+// does the setup, the others wait and then find it done. A store that
+// holds tenants but no "started" mark (set up by an earlier version, or
+// tenants made with the CLI before the first start) needs nothing.
+//
+// afterStep, if not nil, is called after each step, done now or found
+// done, with its name (bootstrapStepNames); an error it returns stops
+// bootstrap there, as a kill would. Tests use it.
+func bootstrap(ctx context.Context, c *config, store signet.Store, ring *keyring.Ring, publicHost, listenAddr string, log *slog.Logger, afterStep func(step string) error) error {
+	if err := bootstrapSteps(ctx, c, store, ring, publicHost, listenAddr, log, afterStep); err != nil {
 		return fmt.Errorf("bootstrap: %w", err)
 	}
-	if len(ts) > 0 {
+	return nil
+}
+
+// bootstrapStepNames are the steps of bootstrap, in order.
+var bootstrapStepNames = []string{"started", "tenant", "management-api", "client", "grant", "admin", "credentials"}
+
+func bootstrapSteps(ctx context.Context, c *config, store signet.Store, ring *keyring.Ring, publicHost, listenAddr string, log *slog.Logger, afterStep func(step string) error) error {
+	step := func(name string) error {
+		if afterStep != nil {
+			return afterStep(name)
+		}
 		return nil
 	}
-	hosts := []string{publicHost}
-	if _, port, err := net.SplitHostPort(listenAddr); err == nil {
-		if loop := "127.0.0.1:" + port; loop != publicHost {
-			hosts = append(hosts, loop)
+	isDone := func() (bool, error) {
+		_, err := store.Meta(ctx, metaBootstrapDone)
+		if errors.Is(err, signet.ErrNotFound) {
+			return false, nil
 		}
+		return err == nil, err
 	}
-	if _, err := ring.CreateTenant(ctx, "default", hosts, ""); errors.Is(err, signet.ErrConflict) {
-		if _, terr := store.Tenant(ctx, "default"); terr != nil {
-			return fmt.Errorf("bootstrap: %w", err)
-		}
+	if done, err := isDone(); done || err != nil {
+		return err
+	}
+	unlock, err := store.Lock(ctx, "bootstrap")
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if done, err := isDone(); err != nil {
+		return err
+	} else if done {
 		log.Info("tenant default was bootstrapped by another replica")
 		return nil
-	} else if err != nil {
-		return fmt.Errorf("bootstrap: %w", err)
 	}
-	scopes := make([]string, len(keyring.ManagementScopes))
-	for i, s := range keyring.ManagementScopes {
-		scopes[i] = s.Value
+	markDone := func() error {
+		_, err := store.InitMeta(ctx, metaBootstrapDone, time.Now().UTC().Format(time.RFC3339Nano))
+		return err
 	}
-	audience := ring.Issuer(publicHost) + "api/v2/"
-	client, secret, err := createClient(ctx, store, "default", bootstrapClientName, audience, scopes)
-	if err != nil {
-		return fmt.Errorf("bootstrap: %w", err)
+	_, err = store.Meta(ctx, metaBootstrapStarted)
+	if err != nil && !errors.Is(err, signet.ErrNotFound) {
+		return err
 	}
-	creds := credentials{ClientID: client.ClientID, ClientSecret: secret, TokenURL: ring.Issuer(publicHost) + "oauth/token", Audience: audience}
-	if creds.Dashboard, err = bootstrapAdmin(ctx, store, ring.Scheme(), publicHost); err != nil {
-		return fmt.Errorf("bootstrap: %w", err)
+	resumed := err == nil
+	if !resumed {
+		ts, err := store.Tenants(ctx)
+		if err != nil {
+			return err
+		}
+		if len(ts) > 0 {
+			return markDone()
+		}
+		if _, err := store.InitMeta(ctx, metaBootstrapStarted, time.Now().UTC().Format(time.RFC3339Nano)); err != nil {
+			return err
+		}
+		if err := step("started"); err != nil {
+			return err
+		}
+	} else {
+		log.Warn("the first start's setup did not finish: completing it")
 	}
-	b, _ := json.MarshalIndent(creds, "", "  ")
 	path := filepath.Join(c.DataDir, credentialsFile)
-	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
-		return fmt.Errorf("bootstrap: %w", err)
+
+	// The tenant, with its keys and (unless a kill came in between) its
+	// Management API.
+	t, err := store.Tenant(ctx, "default")
+	if errors.Is(err, signet.ErrNotFound) {
+		if _, err := os.Stat(path); err == nil {
+			return fmt.Errorf("%s exists but the database is empty; remove it or point --data-dir elsewhere", path)
+		}
+		hosts := []string{publicHost}
+		if _, port, err := net.SplitHostPort(listenAddr); err == nil {
+			if loop := "127.0.0.1:" + port; loop != publicHost {
+				hosts = append(hosts, loop)
+			}
+		}
+		if t, err = ring.CreateTenant(ctx, "default", hosts, ""); err != nil {
+			return err
+		}
+	} else if err != nil {
+		return err
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, os.ErrExist) {
-		return fmt.Errorf("bootstrap: %s exists but the database is empty; remove it or point --data-dir elsewhere", path)
+	if err := step("tenant"); err != nil {
+		return err
+	}
+	api, err := ring.ManagementAPI(ctx, "default")
+	if errors.Is(err, signet.ErrNotFound) {
+		if api, err = createManagementAPI(ctx, store, ring, t); err != nil {
+			return err
+		}
+	} else if err != nil {
+		return err
+	}
+	if err := step("management-api"); err != nil {
+		return err
+	}
+
+	// The administrative client and its grant of the whole Management API.
+	var (
+		client       signet.Client
+		clientSecret string
+	)
+	cs, err := store.Clients(ctx, "default")
+	if err != nil {
+		return err
+	}
+	if i := slices.IndexFunc(cs, func(cl signet.Client) bool { return cl.Name == bootstrapClientName }); i >= 0 {
+		client = cs[i]
+	} else {
+		if client, clientSecret, err = createClient(ctx, store, "default", bootstrapClientName, "", nil); err != nil {
+			return err
+		}
+	}
+	if err := step("client"); err != nil {
+		return err
+	}
+	gs, err := store.ClientGrants(ctx, "default", signet.GrantFilter{ClientID: client.ClientID, Audience: api.Identifier})
+	if err != nil {
+		return err
+	}
+	if len(gs) == 0 {
+		scopes := make([]string, len(api.Scopes))
+		for i, s := range api.Scopes {
+			scopes[i] = s.Value
+		}
+		now := time.Now().UTC()
+		g := signet.ClientGrant{Tenant: "default", ID: "cgr_" + secret.ID(16), ClientID: client.ClientID, Audience: api.Identifier,
+			Scope: scopes, CreatedAt: now, UpdatedAt: now}
+		if err := store.CreateClientGrant(ctx, g); err != nil {
+			return err
+		}
+	}
+	if err := step("grant"); err != nil {
+		return err
+	}
+
+	// The dashboard administrator.
+	dash, err := bootstrapAdmin(ctx, store, ring.Scheme(), t.Hosts[0])
+	if err != nil && !errors.Is(err, errAdminExists) {
+		return err
+	}
+	if err := step("admin"); err != nil {
+		return err
+	}
+
+	// The credentials file, written once: a kill after it was written
+	// leaves one naming this client.
+	switch old, err := readCredentials(path); {
+	case err == nil && old.ClientID == client.ClientID:
+		return markDone()
+	case err == nil:
+		return fmt.Errorf("%s names client %s, not this database's admin client %s; remove it or point --data-dir elsewhere", path, old.ClientID, client.ClientID)
+	case !errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("%w; remove it or point --data-dir elsewhere", err)
+	}
+	if clientSecret == "" {
+		if clientSecret, err = newClientSecret(ctx, store, client); err != nil {
+			return err
+		}
+		log.Warn("the admin client's secret was lost with the unfinished setup: it has a new one", "client_id", client.ClientID)
+	}
+	if dash.Password == "" {
+		if dash, err = newAdminPassword(ctx, store, ring.Scheme(), t.Hosts[0]); err != nil {
+			return err
+		}
+		log.Warn("the dashboard administrator's password was lost with the unfinished setup: it has a new one", "email", dash.Email)
+	}
+	creds := credentials{ClientID: client.ClientID, ClientSecret: clientSecret, TokenURL: ring.Issuer(t.Hosts[0]) + "oauth/token",
+		Audience: api.Identifier, Dashboard: dash}
+	if err := writeCredentials(c.DataDir, path, creds); err != nil {
+		return err
+	}
+	if err := step("credentials"); err != nil {
+		return err
+	}
+	if err := markDone(); err != nil {
+		return err
+	}
+	log.Info("bootstrapped tenant default", "hosts", t.Hosts, "admin_client_id", client.ClientID, "credentials", path, "resumed", resumed)
+	return nil
+}
+
+// createManagementAPI creates tenant t's built-in Management API, as
+// keyring.Ring.CreateTenant does (a kill may have come between the two).
+func createManagementAPI(ctx context.Context, store signet.Store, ring *keyring.Ring, t signet.Tenant) (signet.ResourceServer, error) {
+	now := time.Now().UTC()
+	rs := signet.ResourceServer{
+		Tenant:        t.Name,
+		ID:            secret.ID(24),
+		Name:          keyring.ManagementAPIName,
+		Identifier:    ring.Issuer(t.Hosts[0]) + "api/v2/",
+		Scopes:        keyring.ManagementScopes,
+		SigningAlg:    t.Algorithm,
+		TokenLifetime: 86400,
+		System:        true,
+		CreatedAt:     now,
+		UpdatedAt:     now,
+	}
+	if err := store.CreateResourceServer(ctx, rs); err != nil {
+		return signet.ResourceServer{}, fmt.Errorf("management api: %w", err)
+	}
+	return rs, nil
+}
+
+// newClientSecret gives client a new secret and returns it.
+func newClientSecret(ctx context.Context, store signet.Store, client signet.Client) (string, error) {
+	sec, digest := secret.New()
+	_, err := store.UpdateClient(ctx, client.Tenant, client.ClientID, func(cl *signet.Client) error {
+		cl.SecretHash, cl.UpdatedAt = digest, time.Now().UTC()
+		return nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("new admin client secret: %w", err)
+	}
+	return sec, nil
+}
+
+// readCredentials reads a credentials file. Returns an error matching
+// fs.ErrNotExist if there is none.
+func readCredentials(path string) (credentials, error) {
+	var c credentials
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return c, err
+	}
+	if err := json.Unmarshal(b, &c); err != nil {
+		return c, fmt.Errorf("%s: %w", path, err)
+	}
+	return c, nil
+}
+
+// writeCredentials writes creds to path (mode 0600) whole or not at all:
+// into a synced temporary file first, then linked into place, which fails
+// if path exists; then the directory is synced.
+func writeCredentials(dir, path string, creds credentials) error {
+	b, err := json.MarshalIndent(creds, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(dir, ".credentials-*") // mode 0600
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	_, err = tmp.Write(append(b, '\n'))
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
 	}
 	if err != nil {
-		return fmt.Errorf("bootstrap: %w", err)
+		return fmt.Errorf("write %s: %w", path, err)
 	}
-	if _, err := f.Write(append(b, '\n')); err != nil {
-		f.Close()
-		return fmt.Errorf("bootstrap: %w", err)
+	if err := os.Link(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
 	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("bootstrap: %w", err)
+	if d, err := os.Open(dir); err == nil {
+		err = d.Sync()
+		d.Close()
+		if err != nil {
+			return fmt.Errorf("write %s: sync directory: %w", path, err)
+		}
 	}
-	log.Info("bootstrapped tenant default", "hosts", hosts, "admin_client_id", client.ClientID, "credentials", path)
 	return nil
 }
 

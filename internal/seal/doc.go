@@ -10,5 +10,7 @@
 //
 // LoadKey finds the master key: in an environment variable's value when one is
 // set, else in a key file, which it creates with a fresh random key (mode
-// 0600) on first start.
+// 0600) on first start; ReadKey never creates it. Check and Verify make and
+// test a key-check value, stored with the sealed data, that tells a wrong
+// master key from a damaged ciphertext before anything is sealed under it.
 package seal

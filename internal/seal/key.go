@@ -45,6 +45,25 @@ func LoadKey(env, path string) (key []byte, created bool, err error) {
 	return createKeyFile(path)
 }
 
+// ReadKey is LoadKey without creating anything: when env is empty and the
+// file at path does not exist it returns an error matching fs.ErrNotExist,
+// so that the caller decides whether a new key may be made.
+// Returns an error if env or the file does not hold a valid key, or if the
+// file cannot be read. Errors never contain key material.
+func ReadKey(env, path string) ([]byte, error) {
+	if env != "" {
+		key, err := decodeKey(env)
+		if err != nil {
+			return nil, fmt.Errorf("seal: master key from environment: %w", err)
+		}
+		return key, nil
+	}
+	if path == "" {
+		return nil, errors.New("seal: no master key: neither environment value nor key file path given")
+	}
+	return readKeyFile(path)
+}
+
 func readKeyFile(path string) ([]byte, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {

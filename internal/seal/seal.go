@@ -3,10 +3,15 @@ package seal
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // KeySize is the length of a master key in bytes (AES-256).
@@ -34,7 +39,8 @@ var (
 // Sealer seals and opens data under one master key. It is safe for
 // concurrent use.
 type Sealer struct {
-	aead cipher.AEAD
+	aead  cipher.AEAD
+	keyID string
 }
 
 // New returns a Sealer for the 32-byte master key.
@@ -51,7 +57,9 @@ func New(key []byte) (*Sealer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("seal: %w", err)
 	}
-	return &Sealer{aead: aead}, nil
+	mac := hmac.New(sha256.New, key)
+	mac.Write([]byte("signet master key id"))
+	return &Sealer{aead: aead, keyID: hex.EncodeToString(mac.Sum(nil)[:8])}, nil
 }
 
 // Seal encrypts and authenticates plaintext, and authenticates ad, under a
@@ -94,4 +102,52 @@ func AD(tenant, kid string) []byte {
 	b = binary.BigEndian.AppendUint32(b, uint32(len(kid)))
 	b = append(b, kid...)
 	return b
+}
+
+// KeyID returns a public name for the master key: 16 hex digits, the start
+// of HMAC-SHA256(key, "signet master key id"). It tells keys apart in
+// messages and reveals nothing that helps to find the key.
+func (s *Sealer) KeyID() string { return s.keyID }
+
+// checkPrefix starts every key-check value (format version 1).
+const checkPrefix = "v1:"
+
+// checkLabel and checkAD are what a key-check value seals: no private key
+// uses this additional data (AD never makes a 15-byte value).
+var (
+	checkLabel = []byte("signet master key check")
+	checkAD    = []byte("signet/check")
+)
+
+// ErrWrongKey is returned by Verify for a check value made under another
+// master key.
+var ErrWrongKey = errors.New("seal: wrong master key")
+
+// Check returns a key-check value for the master key, to store next to the
+// data it seals: "v1:", KeyID, ":" and, in base64, a fixed label sealed under
+// the key. Only the same key verifies it; it holds no secret.
+// Returns an error only if the system's random source fails.
+func (s *Sealer) Check() (string, error) {
+	sealed, err := s.Seal(checkLabel, checkAD)
+	if err != nil {
+		return "", err
+	}
+	return checkPrefix + s.keyID + ":" + base64.RawStdEncoding.EncodeToString(sealed), nil
+}
+
+// Verify checks that check was made by Check under this master key.
+// Returns an error matching ErrWrongKey, naming both key ids, if it was made
+// under another key (or altered), and another error if it is not a key-check
+// value.
+func (s *Sealer) Verify(check string) error {
+	rest, ok := strings.CutPrefix(check, checkPrefix)
+	id, enc, ok2 := strings.Cut(rest, ":")
+	sealed, err := base64.RawStdEncoding.DecodeString(enc)
+	if !ok || !ok2 || err != nil {
+		return errors.New("seal: malformed key-check value")
+	}
+	if pt, err := s.Open(sealed, checkAD); err != nil || !hmac.Equal(pt, checkLabel) {
+		return fmt.Errorf("%w: this key's id is %s, the data's key id is %s", ErrWrongKey, s.keyID, id)
+	}
+	return nil
 }

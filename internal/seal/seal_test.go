@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -355,4 +356,75 @@ func FuzzOpen(f *testing.F) {
 			t.Fatalf("re-seal round trip failed: %v", err)
 		}
 	})
+}
+
+func TestCheck(t *testing.T) {
+	s, other := newSealer(t), newSealer(t)
+	check, err := s.Check()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Verify(check); err != nil {
+		t.Errorf("Verify(own check) = %v", err)
+	}
+	again, _ := s.Check()
+	if again == check {
+		t.Error("two checks are equal (no fresh nonce)")
+	}
+	if err := s.Verify(again); err != nil {
+		t.Errorf("Verify(second check) = %v", err)
+	}
+	if len(s.KeyID()) != 16 || s.KeyID() == other.KeyID() {
+		t.Errorf("key ids %q and %q: want 16 hex digits, different", s.KeyID(), other.KeyID())
+	}
+	err = other.Verify(check)
+	if !errors.Is(err, seal.ErrWrongKey) {
+		t.Fatalf("Verify under another key = %v, want ErrWrongKey", err)
+	}
+	for _, id := range []string{s.KeyID(), other.KeyID()} {
+		if !strings.Contains(err.Error(), id) {
+			t.Errorf("error %q does not name key id %s", err, id)
+		}
+	}
+	tampered := []byte(check)
+	tampered[len(tampered)-3] ^= 1
+	if tampered[len(tampered)-3] == '+' || tampered[len(tampered)-3] == '/' {
+		tampered[len(tampered)-3] = 'A'
+	}
+	for name, bad := range map[string]string{
+		"empty":        "",
+		"no prefix":    check[3:],
+		"not base64":   check + "!",
+		"tampered":     string(tampered),
+		"other format": "v2" + check[2:],
+	} {
+		if err := s.Verify(bad); err == nil {
+			t.Errorf("Verify(%s) succeeded", name)
+		}
+	}
+}
+
+func TestReadKeyCreatesNothing(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "master.key")
+	if _, err := seal.ReadKey("", path); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("ReadKey(missing file) = %v, want ErrNotExist", err)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("ReadKey created %s", path)
+	}
+	key, _, err := seal.LoadKey("", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := seal.ReadKey("", path)
+	if err != nil || !bytes.Equal(got, key) {
+		t.Errorf("ReadKey = %x, %v; want LoadKey's %x", got, err, key)
+	}
+	env := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{3}, 32))
+	if got, err := seal.ReadKey(env, path); err != nil || !bytes.Equal(got, bytes.Repeat([]byte{3}, 32)) {
+		t.Errorf("ReadKey(env) = %x, %v", got, err)
+	}
+	if _, err := seal.ReadKey("bad", path); err == nil {
+		t.Error("ReadKey(bad env) succeeded")
+	}
 }

@@ -45,16 +45,26 @@ type DB struct {
 	// (EventTenantUpdated); Open sets it to time.Now.
 	Now func() time.Time
 
-	hub hub
+	path string // the database file, for Lock's lock files
+	hub  hub
 }
 
 var _ signet.Store = (*DB)(nil)
 
-// Open opens (creating it if needed) the SQLite database at path and applies
-// any pending migrations. path is a file name; it may not contain '?'. A new
+// QuickCheckTimeout bounds the integrity check Open runs. SQLite's
+// quick_check reads every page once: 2.5 s for a 507 MB file of a million
+// users, measured on a shared 2-core machine, so files up to about 6 GB are
+// checked in full. A check that has not finished by then is abandoned and
+// Open goes on unchecked.
+const QuickCheckTimeout = 30 * time.Second
+
+// Open opens (creating it if needed) the SQLite database at path, checks its
+// pages with PRAGMA quick_check (within QuickCheckTimeout) and applies any
+// pending migrations. path is a file name; it may not contain '?'. A new
 // file is created with mode 0600 (SQLite gives its WAL the same mode): it
 // holds sealed keys and secret digests.
-// Returns an error if the file cannot be opened or a migration fails.
+// Returns an error if the file cannot be opened, is corrupt (the message says
+// how to recover it), or a migration fails.
 func Open(ctx context.Context, path string) (*DB, error) {
 	if path == "" || strings.ContainsRune(path, '?') || strings.HasPrefix(path, ":memory:") {
 		return nil, fmt.Errorf("sqlite: open %q: need a file name without '?'", path)
@@ -83,9 +93,13 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	write.SetConnMaxLifetime(0)
 	write.SetConnMaxIdleTime(0)
 
-	db := &DB{write: write}
+	db := &DB{write: write, path: path}
 	// The write connection goes first: it creates the file and switches it to
 	// WAL, which read-only connections cannot do.
+	if err := db.quickCheck(ctx); err != nil {
+		write.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
 	if err := db.migrate(ctx); err != nil {
 		write.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
@@ -141,6 +155,43 @@ func (db *DB) Close() error {
 	db.hub.close()
 	db.cached.close()
 	return errors.Join(db.read.Close(), db.write.Close())
+}
+
+// quickCheck runs PRAGMA quick_check, which checks the structure of every
+// page (not that indexes match their tables, which integrity_check adds at
+// several times the cost). It returns an error naming the first problems and
+// the repair steps if the check fails, and nil if the check passes or did not
+// finish within QuickCheckTimeout.
+func (db *DB) quickCheck(ctx context.Context) error {
+	qctx, cancel := context.WithTimeout(ctx, QuickCheckTimeout)
+	defer cancel()
+	var problems []string
+	rows, err := db.write.QueryContext(qctx, `PRAGMA quick_check(5)`)
+	if err == nil {
+		for rows.Next() {
+			var msg string
+			if err = rows.Scan(&msg); err != nil {
+				break
+			}
+			if msg != "ok" {
+				problems = append(problems, msg)
+			}
+		}
+		err = errors.Join(err, rows.Err(), rows.Close())
+	}
+	if err != nil && qctx.Err() != nil && ctx.Err() == nil {
+		return nil // too large to check in time: go on unchecked
+	}
+	if err == nil && len(problems) == 0 {
+		return nil
+	}
+	if err == nil {
+		err = errors.New(strings.Join(problems, "; "))
+	}
+	return fmt.Errorf("the database file is corrupt (quick_check: %w); stop every process using it, then restore it "+
+		"from a backup, or keep what is readable: sqlite3 %[2]s \".recover\" | sqlite3 %[2]s.recovered, "+
+		"then move %[2]s and its -wal and -shm files aside and rename %[2]s.recovered to %[2]s "+
+		"(rows on the corrupt pages are lost)", err, db.path)
 }
 
 // migrate applies, in name order and each in its own transaction, the

@@ -19,4 +19,8 @@
 // or idempotency key may be used in two tenants, Watch blocks until its
 // context is done, and concurrent UpdateKeyset calls on one tenant all
 // succeed, one after the other, without the caller retrying.
+//
+// RunUsers, RunAdmins and RunMeta check the UserStore, AdminStore and
+// MetaStore parts: InitMeta keeps the first value of concurrent callers, and
+// Lock excludes every other holder of the name until released.
 package storetest

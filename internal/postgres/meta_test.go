@@ -1,0 +1,14 @@
+package postgres_test
+
+import (
+	"testing"
+
+	"github.com/signet-auth/signet"
+	"github.com/signet-auth/signet/internal/storetest"
+)
+
+func TestMetaStore(t *testing.T) {
+	storetest.RunMeta(t, func(t *testing.T) signet.Store {
+		return open(t, freshDSN(t))
+	})
+}
