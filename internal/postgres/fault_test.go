@@ -300,3 +300,28 @@ func TestTerminatedConnections(t *testing.T) {
 		}
 	}
 }
+
+// TestLockOutlastsStatementTimeout holds the bootstrap lock for longer than
+// the statement timeout: a second process waiting for it must get it once it
+// is released, not fail with "canceling statement due to statement timeout"
+// (as replicas bootstrapping one database together did on a busy machine).
+func TestLockOutlastsStatementTimeout(t *testing.T) {
+	dsn := freshDSN(t)
+	to := postgres.Timeouts{Connect: time.Second, Statement: 200 * time.Millisecond, Tx: time.Second}
+	a, b := openTimeouts(t, dsn, to), openTimeouts(t, dsn, to)
+	unlock, err := a.Lock(t.Context(), "bootstrap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(unlock) // before the stores close, if the test fails early
+	time.AfterFunc(4*to.Statement, unlock)
+	start := time.Now()
+	unlockB, err := b.Lock(t.Context(), "bootstrap")
+	if err != nil {
+		t.Fatalf("waiting for a lock held %v (statement timeout %v): %v", 4*to.Statement, to.Statement, err)
+	}
+	unlockB()
+	if waited := time.Since(start); waited < 4*to.Statement {
+		t.Errorf("got the lock after %v, while it was held for %v", waited, 4*to.Statement)
+	}
+}

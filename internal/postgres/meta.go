@@ -57,12 +57,31 @@ func (db *DB) Lock(ctx context.Context, name string) (func(), error) {
 		return nil, fmt.Errorf("lock %s: %w", name, err)
 	}
 	const key = `hashtext(current_schema() || '/' || $2)`
-	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1, `+key+`)`, metaLock, name); err != nil {
+	// Try, and wait between tries, rather than block in pg_advisory_lock:
+	// the holder may keep the lock for longer than the statement timeout
+	// (a first start's setup on a busy machine), and each try is a short
+	// statement. The wait ends with ctx.
+	for wait := 20 * time.Millisecond; ; wait = min(2*wait, 500*time.Millisecond) {
+		var got bool
+		err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1, `+key+`)`, metaLock, name).Scan(&got)
+		if err == nil && got {
+			break
+		}
+		if err == nil {
+			t := time.NewTimer(wait)
+			select {
+			case <-t.C:
+				continue
+			case <-ctx.Done():
+				t.Stop()
+				err = ctx.Err()
+			}
+		}
 		conn.Release()
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, fmt.Errorf("lock %s: %w", name, err)
+		return nil, fmt.Errorf("lock %s: %w", name, unavailable(err))
 	}
 	var once sync.Once
 	return func() {
