@@ -17,6 +17,7 @@ import (
 	"github.com/signet-auth/signet"
 	"github.com/signet-auth/signet/internal/keygen"
 	"github.com/signet-auth/signet/internal/keyring"
+	"github.com/signet-auth/signet/internal/mgmt"
 	"github.com/signet-auth/signet/internal/oauth"
 	"github.com/signet-auth/signet/internal/oidc"
 	"github.com/signet-auth/signet/internal/password"
@@ -61,6 +62,8 @@ type envOptions struct {
 	limits oidc.Limits
 	// extra handlers on the tenant mux.
 	extra []server.Registrar
+	// mgmt mounts the Management API too.
+	mgmt bool
 }
 
 func newEnv(t testing.TB, opt envOptions) *env {
@@ -78,6 +81,9 @@ func newEnv(t testing.TB, opt envOptions) *env {
 			io.WriteString(w, u.Email+" "+at.UTC().Format(time.RFC3339))
 		})
 	})}, opt.extra...)
+	if opt.mgmt {
+		handlers = append(handlers, mgmt.New(mgmt.Config{Ring: re.Ring, Store: re.Store, Now: e.clock.Now}))
+	}
 	e.srv = re.Serve(t, "default", "", handlers...)
 	e.host = e.srv.Listener.Addr().String()
 	e.base = e.srv.URL
