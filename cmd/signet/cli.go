@@ -70,6 +70,7 @@ func operate(ctx context.Context, group string, args []string, env Env) error {
 		period        durationFlag
 		grace         durationFlag
 		minNextAge    durationFlag
+		jwksMaxAge    time.Duration
 		samlF         samlFlags
 	)
 	_, err := c.parse(group+" "+sub, args, env, false, func(fs *flag.FlagSet) {
@@ -95,6 +96,7 @@ func operate(ctx context.Context, group string, args []string, env Env) error {
 			fs.StringVar(&scopes, "scopes", "", "space-separated scopes the API defines")
 		case "keys rotate":
 			fs.BoolVar(&revokeCurrent, "revoke-current", false, "revoke the key that was current in the same step")
+			fs.DurationVar(&jwksMaxAge, "jwks-max-age", jwksMaxAgeDefault(env), "the servers' --jwks-max-age: warn when the promoted key was published for less (env "+envName("jwks-max-age")+")")
 		}
 	})
 	if err != nil {
@@ -117,7 +119,7 @@ func operate(ctx context.Context, group string, args []string, env Env) error {
 	if err != nil {
 		return err
 	}
-	ring := keyring.New(keyring.Config{Store: store, Sealer: sealer, Pool: keygen.NewPool(0), Scheme: public.Scheme})
+	ring := keyring.New(keyring.Config{Store: store, Sealer: sealer, Pool: keygen.NewPool(0), Scheme: public.Scheme, JWKSMaxAge: jwksMaxAge})
 	out := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
 	defer out.Flush()
 
@@ -259,8 +261,8 @@ func operate(ctx context.Context, group string, args []string, env Env) error {
 		} else {
 			fmt.Fprintf(out, "previous\t%s\n", rot.Previous.KID)
 		}
-		if rot.Warning != "" {
-			fmt.Fprintf(out, "warning\t%s\n", rot.Warning)
+		if rot.Warning != "" { // the API's Warning header, the dashboard's note
+			fmt.Fprintf(env.Stderr, "signet: warning: %s\n", rot.Warning)
 		}
 	case "keys revoke":
 		if len(c.args) != 1 {
@@ -275,6 +277,15 @@ func operate(ctx context.Context, group string, args []string, env Env) error {
 		return fmt.Errorf("unknown command %q", group+" "+sub)
 	}
 	return nil
+}
+
+// jwksMaxAgeDefault is the default of keys rotate's --jwks-max-age: the
+// SIGNET_JWKS_MAX_AGE the servers may read, else serve's own default.
+func jwksMaxAgeDefault(env Env) time.Duration {
+	if d, err := time.ParseDuration(env.Getenv(envName("jwks-max-age"))); err == nil {
+		return d
+	}
+	return defaultJWKSMaxAge
 }
 
 func printTenants(out io.Writer, ts []signet.Tenant) {
