@@ -132,7 +132,7 @@ func operate(ctx context.Context, group string, args []string, env Env) error {
 		if len(hosts) == 0 {
 			hosts = stringsFlag{tname + "." + public.Host}
 		}
-		t, err := ring.CreateTenant(ctx, tname, hosts, alg)
+		t, err := ring.CreateTenant(ctx, tname, hosts, alg, keyring.ActorCLI)
 		if err != nil {
 			return err
 		}
@@ -141,7 +141,7 @@ func operate(ctx context.Context, group string, args []string, env Env) error {
 		if len(c.args) != 1 {
 			return errors.New("usage: signet tenants update NAME [--add-host H] [--remove-host H] [--rotation-period D] [--revoke-previous-after D] [--min-next-age D]")
 		}
-		t, err := ring.UpdateTenant(ctx, c.args[0], func(t *signet.Tenant) error {
+		t, err := ring.UpdateTenant(ctx, c.args[0], keyring.ActorCLI, func(t *signet.Tenant) error {
 			for _, h := range removeHosts {
 				i := slices.Index(t.Hosts, strings.ToLower(h))
 				if i < 0 {
@@ -251,7 +251,7 @@ func operate(ctx context.Context, group string, args []string, env Env) error {
 			fmt.Fprintf(env.Stderr, "signet: warning: %s\nsignet: set the policy with: signet tenants update %s --revoke-previous-after DURATION\n", w, c.Tenant)
 		}
 	case "keys rotate":
-		rot, err := ring.Rotate(ctx, c.Tenant, keyring.RotateOptions{RevokeCurrent: revokeCurrent, Actor: "cli"})
+		rot, err := ring.Rotate(ctx, c.Tenant, keyring.RotateOptions{RevokeCurrent: revokeCurrent, Actor: keyring.ActorCLI})
 		if err != nil {
 			return err
 		}
@@ -268,7 +268,7 @@ func operate(ctx context.Context, group string, args []string, env Env) error {
 		if len(c.args) != 1 {
 			return errors.New("usage: signet keys revoke KID")
 		}
-		k, err := ring.Revoke(ctx, c.Tenant, c.args[0], "cli")
+		k, err := ring.Revoke(ctx, c.Tenant, c.args[0], keyring.ActorCLI)
 		if err != nil {
 			return errors.New(signet.ErrorMessage(err))
 		}

@@ -176,7 +176,7 @@ func bootstrap(ctx context.Context, c *config, store signet.Store, ring *keyring
 			hosts = append(hosts, loop)
 		}
 	}
-	if _, err := ring.CreateTenant(ctx, "default", hosts, ""); errors.Is(err, signet.ErrConflict) {
+	if _, err := ring.CreateTenant(ctx, "default", hosts, "", keyring.ActorSystem); errors.Is(err, signet.ErrConflict) {
 		if _, terr := store.Tenant(ctx, "default"); terr != nil {
 			return fmt.Errorf("bootstrap: %w", err)
 		}
