@@ -18,7 +18,8 @@ type Event struct {
 	Tenant string
 	Time   time.Time
 	Type   string
-	// Actor is who made the change: a client_id, or "cli" / "system".
+	// Actor is who made the change: a client_id, "admin:<email>" (the
+	// dashboard), "cli", "policy" or "system".
 	Actor string
 	// KID is the key the event is about: the new current key for a rotation,
 	// the revoked key for a revocation.

@@ -129,8 +129,8 @@ func TestEventFilterMax(t *testing.T) {
 func TestTenantUpdatedEvent(t *testing.T) {
 	tn := signet.Tenant{Name: "acme", Hosts: []string{"a.example", "b.example:8443"}, Algorithm: "ES256",
 		Policy: signet.Policy{RotationPeriod: 90 * 24 * time.Hour, MinNextAge: time.Hour}}
-	e := tn.UpdatedEvent(t0)
-	if e.Tenant != "acme" || !e.Time.Equal(t0) || e.Type != signet.EventTenantUpdated || e.KID != "" {
+	e := tn.UpdatedEvent(t0, "admin:ops@example.com")
+	if e.Tenant != "acme" || !e.Time.Equal(t0) || e.Type != signet.EventTenantUpdated || e.KID != "" || e.Actor != "admin:ops@example.com" {
 		t.Errorf("event = %+v", e)
 	}
 	want := map[string]string{"hosts": "a.example,b.example:8443", "algorithm": "ES256",

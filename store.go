@@ -22,10 +22,11 @@ type Store interface {
 	// Tenants returns all tenants ordered by name.
 	Tenants(ctx context.Context) ([]Tenant, error)
 	// UpdateTenant applies fn to a tenant in one transaction and stores its
-	// hosts, algorithm and policy (fn cannot rename it), then tells every Watch.
+	// hosts, algorithm and policy (fn cannot rename it) with an
+	// EventTenantUpdated event by actor, then tells every Watch.
 	// Returns fn's error as it is (nothing changes), ErrTenantNotFound, and
 	// ErrConflict if a new host belongs to another tenant.
-	UpdateTenant(ctx context.Context, name string, fn func(*Tenant) error) (Tenant, error)
+	UpdateTenant(ctx context.Context, name, actor string, fn func(*Tenant) error) (Tenant, error)
 
 	// Keyset returns a tenant's keys. Returns ErrTenantNotFound for an unknown tenant.
 	Keyset(ctx context.Context, tenant string) (Keyset, error)

@@ -38,12 +38,14 @@ type Policy struct {
 }
 
 // UpdatedEvent returns the EventTenantUpdated event, dated now, that
-// records the hosts, algorithm and policy Store.UpdateTenant stores for t.
-func (t Tenant) UpdatedEvent(now time.Time) Event {
+// records the hosts, algorithm and policy Store.UpdateTenant stores for t
+// on behalf of actor.
+func (t Tenant) UpdatedEvent(now time.Time, actor string) Event {
 	return Event{
 		Tenant: t.Name,
 		Time:   now,
 		Type:   EventTenantUpdated,
+		Actor:  actor,
 		Data: map[string]string{
 			"hosts":                 strings.Join(t.Hosts, ","),
 			"algorithm":             t.Algorithm,

@@ -70,6 +70,7 @@ func operate(ctx context.Context, group string, args []string, env Env) error {
 		period        durationFlag
 		grace         durationFlag
 		minNextAge    durationFlag
+		jwksMaxAge    time.Duration
 		samlF         samlFlags
 	)
 	_, err := c.parse(group+" "+sub, args, env, false, func(fs *flag.FlagSet) {
@@ -95,6 +96,7 @@ func operate(ctx context.Context, group string, args []string, env Env) error {
 			fs.StringVar(&scopes, "scopes", "", "space-separated scopes the API defines")
 		case "keys rotate":
 			fs.BoolVar(&revokeCurrent, "revoke-current", false, "revoke the key that was current in the same step")
+			fs.DurationVar(&jwksMaxAge, "jwks-max-age", jwksMaxAgeDefault(env), "the servers' --jwks-max-age: warn when the promoted key was published for less (env "+envName("jwks-max-age")+")")
 		}
 	})
 	if err != nil {
@@ -117,7 +119,7 @@ func operate(ctx context.Context, group string, args []string, env Env) error {
 	if err != nil {
 		return err
 	}
-	ring := keyring.New(keyring.Config{Store: store, Sealer: sealer, Pool: keygen.NewPool(0), Scheme: public.Scheme})
+	ring := keyring.New(keyring.Config{Store: store, Sealer: sealer, Pool: keygen.NewPool(0), Scheme: public.Scheme, JWKSMaxAge: jwksMaxAge})
 	out := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
 	defer out.Flush()
 
@@ -130,7 +132,7 @@ func operate(ctx context.Context, group string, args []string, env Env) error {
 		if len(hosts) == 0 {
 			hosts = stringsFlag{tname + "." + public.Host}
 		}
-		t, err := ring.CreateTenant(ctx, tname, hosts, alg)
+		t, err := ring.CreateTenant(ctx, tname, hosts, alg, keyring.ActorCLI)
 		if err != nil {
 			return err
 		}
@@ -139,7 +141,7 @@ func operate(ctx context.Context, group string, args []string, env Env) error {
 		if len(c.args) != 1 {
 			return errors.New("usage: signet tenants update NAME [--add-host H] [--remove-host H] [--rotation-period D] [--revoke-previous-after D] [--min-next-age D]")
 		}
-		t, err := ring.UpdateTenant(ctx, c.args[0], func(t *signet.Tenant) error {
+		t, err := ring.UpdateTenant(ctx, c.args[0], keyring.ActorCLI, func(t *signet.Tenant) error {
 			for _, h := range removeHosts {
 				i := slices.Index(t.Hosts, strings.ToLower(h))
 				if i < 0 {
@@ -249,7 +251,7 @@ func operate(ctx context.Context, group string, args []string, env Env) error {
 			fmt.Fprintf(env.Stderr, "signet: warning: %s\nsignet: set the policy with: signet tenants update %s --revoke-previous-after DURATION\n", w, c.Tenant)
 		}
 	case "keys rotate":
-		rot, err := ring.Rotate(ctx, c.Tenant, keyring.RotateOptions{RevokeCurrent: revokeCurrent, Actor: "cli"})
+		rot, err := ring.Rotate(ctx, c.Tenant, keyring.RotateOptions{RevokeCurrent: revokeCurrent, Actor: keyring.ActorCLI})
 		if err != nil {
 			return err
 		}
@@ -259,14 +261,14 @@ func operate(ctx context.Context, group string, args []string, env Env) error {
 		} else {
 			fmt.Fprintf(out, "previous\t%s\n", rot.Previous.KID)
 		}
-		if rot.Warning != "" {
-			fmt.Fprintf(out, "warning\t%s\n", rot.Warning)
+		if rot.Warning != "" { // the API's Warning header, the dashboard's note
+			fmt.Fprintf(env.Stderr, "signet: warning: %s\n", rot.Warning)
 		}
 	case "keys revoke":
 		if len(c.args) != 1 {
 			return errors.New("usage: signet keys revoke KID")
 		}
-		k, err := ring.Revoke(ctx, c.Tenant, c.args[0], "cli")
+		k, err := ring.Revoke(ctx, c.Tenant, c.args[0], keyring.ActorCLI)
 		if err != nil {
 			return errors.New(signet.ErrorMessage(err))
 		}
@@ -275,6 +277,15 @@ func operate(ctx context.Context, group string, args []string, env Env) error {
 		return fmt.Errorf("unknown command %q", group+" "+sub)
 	}
 	return nil
+}
+
+// jwksMaxAgeDefault is the default of keys rotate's --jwks-max-age: the
+// SIGNET_JWKS_MAX_AGE the servers may read, else serve's own default.
+func jwksMaxAgeDefault(env Env) time.Duration {
+	if d, err := time.ParseDuration(env.Getenv(envName("jwks-max-age"))); err == nil {
+		return d
+	}
+	return defaultJWKSMaxAge
 }
 
 func printTenants(out io.Writer, ts []signet.Tenant) {

@@ -21,6 +21,9 @@ import (
 	"github.com/signet-auth/signet/internal/sqlite"
 )
 
+// defaultJWKSMaxAge is serve's --jwks-max-age unless told otherwise.
+const defaultJWKSMaxAge = 5 * time.Minute
+
 // errUsage means the flag package has already explained the problem.
 var errUsage = errors.New("usage")
 
@@ -67,7 +70,7 @@ func (c *config) flags(fs *flag.FlagSet, server bool) {
 	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
 	if server {
-		fs.DurationVar(&c.JWKSMaxAge, "jwks-max-age", 5*time.Minute, "Cache-Control max-age of the JWKS")
+		fs.DurationVar(&c.JWKSMaxAge, "jwks-max-age", defaultJWKSMaxAge, "Cache-Control max-age of the JWKS")
 		fs.DurationVar(&c.Resync, "resync", 5*time.Minute, "how often every tenant is reloaded from the database in full (a safety net behind the change feed)")
 		fs.DurationVar(&c.PublishDelay, "publish-delay", 2*time.Second, "how long a new current key must have been published before this replica signs with it (the bound on change propagation between replicas; until then the previous key signs); 0 for a single process")
 		fs.DurationVar(&c.MaxStaleness, "max-staleness", 5*time.Second, "how long this replica may go without confirming that it has seen every key change (change feed down, refreshes failing) before it stops signing and /readyz fails; 0 never stops")

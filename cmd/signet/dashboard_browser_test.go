@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -170,6 +171,14 @@ func TestDashboardInBrowser(t *testing.T) {
 		}
 		return s
 	}
+	// says reports an error unless text, the visible text of what, holds
+	// want and not notWant.
+	says := func(text, what, want, notWant string) {
+		t.Helper()
+		if !strings.Contains(text, want) || strings.Contains(text, notWant) {
+			t.Errorf("%s says %q, want %q and not %q", what, text, want, notWant)
+		}
+	}
 	location := func() string {
 		t.Helper()
 		l, err := chromedp.Run(ctx, chromedp.Location())
@@ -230,6 +239,9 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Errorf("current tab %q", tab)
 	}
 	shot("signing-keys")
+	if n := eval(`String((document.body.innerText.match(/Tenant\s+default/g) || []).length)`); n != "1" {
+		t.Errorf("the page names \"Tenant default\" %s times, want once", n)
+	}
 	do("open the General tab", chromedp.Click(chromedp.CSS(`.tabs a[href$="/settings"]`)), chromedp.WaitVisible(chromedp.CSS(".facts")))
 	shot("general")
 	do("back to Signing Keys", chromedp.Click(chromedp.CSS(`.tabs a[href$="/signing-keys"]`)), chromedp.WaitVisible(chromedp.CSS("table.keys")))
@@ -241,9 +253,25 @@ func TestDashboardInBrowser(t *testing.T) {
 
 	// 3. Rotate Key → dialog → Rotate: the old next key is current.
 	do("open the rotate dialog", chromedp.Click(chromedp.CSS(`a[data-dialog="rotate-dialog"]`)), chromedp.WaitVisible(chromedp.CSS("#rotate-dialog")))
+	says(text("#rotate-dialog"), "the rotate dialog", "tokens it signed remain valid until you revoke it", "is revoked at once")
 	shot("rotate-dialog")
 	submit("confirm the rotation", `#rotate-dialog button[type=submit]`)
 	shot("rotated")
+	// One notice: it says when the fresh next key is old enough, where the
+	// tab would otherwise add its own "still new" banner.
+	if n := eval(`String(document.querySelectorAll("main > .notice, main > .callout:not(#growth)").length)`); n != "1" {
+		t.Errorf("after a rotation the page shows %s notices and banners, want 1", n)
+	}
+	says(text("#notice"), "the notice after a rotation", "if you rotate again before", "The next key is still new")
+	// Times to the second, the full RFC 3339 timestamp on hover.
+	shown := eval(`document.querySelector('tr[data-state="current"] td[data-label="Current since"] time').textContent`)
+	hover := eval(`document.querySelector('tr[data-state="current"] td[data-label="Current since"] time').title`)
+	if !regexp.MustCompile(`^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$`).MatchString(shown) {
+		t.Errorf("current since reads %q, want a time to the second", shown)
+	}
+	if ts, err := time.Parse(time.RFC3339Nano, hover); err != nil || ts.UTC().Format(time.DateTime) != shown {
+		t.Errorf("current since %q has the title %q, want its RFC 3339 timestamp (%v)", shown, hover, err)
+	}
 	states = in.keyStates()
 	if states["current"][0] != next || !contains(states["previous"], current) {
 		t.Fatalf("after Rotate: %v, want %s current and %s previous", states, next, current)
@@ -260,6 +288,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	if label := text(`#rotate-dialog button[type=submit]`); label != "Rotate and revoke" {
 		t.Errorf("with the box ticked the button says %q", label)
 	}
+	says(text("#rotate-dialog"), "the rotate dialog with the box ticked", "is revoked at once: tokens it signed stop being accepted", "remain valid until you revoke it")
 	shot("rotate-and-revoke-dialog")
 	submit("confirm rotate and revoke", `#rotate-dialog button[type=submit]`)
 	shot("rotated-and-revoked")
@@ -343,6 +372,15 @@ func TestDashboardInBrowser(t *testing.T) {
 	if l := location(); l != keysPage+"/rotate" {
 		t.Errorf("without JavaScript Rotate Key went to %s", l)
 	}
+	says(text("main form.confirm"), "the rotate page", "remain valid until you revoke it", "is revoked at once")
+	do("tick the box without JavaScript", chromedp.Click(chromedp.CSS(`main form.confirm input[name=revoke_current]`)))
+	says(text("main form.confirm"), "the rotate page with the box ticked", "is revoked at once", "remain valid until you revoke it")
+	if label := text(`main form.confirm button[type=submit]`); label != "Rotate and revoke" {
+		t.Errorf("without JavaScript, with the box ticked the button says %q", label)
+	}
+	shot("rotate-and-revoke-page-without-javascript")
+	do("untick it", chromedp.Click(chromedp.CSS(`main form.confirm input[name=revoke_current]`)))
+	says(text("main form.confirm"), "the rotate page with the box unticked again", "remain valid until you revoke it", "is revoked at once")
 	shot("rotate-page-without-javascript")
 	submit("confirm on the page", `main form.confirm button[type=submit]`)
 	if after := in.keyStates(); after["current"][0] != before["next"][0] {
@@ -390,6 +428,17 @@ func TestDashboardInBrowser(t *testing.T) {
 	if l := location(); !strings.HasPrefix(l, in.base+"/dashboard/signin?next=") {
 		t.Errorf("signed out, Signing Keys went to %s", l)
 	}
+
+	// 11. The end-user login page has the dashboard's look: its font,
+	// colours and primary button.
+	look := `JSON.stringify((b => ({font: getComputedStyle(document.body).fontFamily, color: getComputedStyle(document.body).color,
+		background: getComputedStyle(document.body).backgroundColor, button: getComputedStyle(b).backgroundColor, radius: getComputedStyle(b).borderRadius}))(document.querySelector("button[type=submit]")))`
+	dashboardLook := eval(look)
+	do("open the login page", chromedp.Navigate(in.base+"/login"), chromedp.WaitVisible(chromedp.CSS("#email")))
+	if loginLook := eval(look); loginLook != dashboardLook {
+		t.Errorf("the login page looks like %s, the dashboard's sign-in like %s", loginLook, dashboardLook)
+	}
+	shot("login")
 	t.Logf("screenshots in %s", shots)
 }
 

@@ -310,7 +310,7 @@ func bootstrapSteps(ctx context.Context, c *config, store signet.Store, ring *ke
 				hosts = append(hosts, loop)
 			}
 		}
-		if t, err = ring.CreateTenant(ctx, "default", hosts, ""); err != nil {
+		if t, err = ring.CreateTenant(ctx, "default", hosts, "", keyring.ActorSystem); err != nil {
 			return err
 		}
 	} else if err != nil {

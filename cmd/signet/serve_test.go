@@ -285,7 +285,7 @@ func BenchmarkReady(b *testing.B) {
 			if i == 0 {
 				name = "default"
 			}
-			if _, err := env.Ring.CreateTenant(b.Context(), name, []string{name + ".localhost"}, "ES256"); err != nil {
+			if _, err := env.Ring.CreateTenant(b.Context(), name, []string{name + ".localhost"}, "ES256", "test"); err != nil {
 				b.Fatal(err)
 			}
 		}

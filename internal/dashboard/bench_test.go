@@ -19,7 +19,7 @@ import (
 // rendering, and the network stack of loopback.
 func BenchmarkSigningKeysPage(b *testing.B) {
 	rt := ringtest.New(b, ringtest.Options{Pool: pool, JWKSMaxAge: jwksMaxAge})
-	if _, err := rt.Ring.CreateTenant(b.Context(), "acme", []string{"acme.example.com"}, ""); err != nil {
+	if _, err := rt.Ring.CreateTenant(b.Context(), "acme", []string{"acme.example.com"}, "", "test"); err != nil {
 		b.Fatal(err)
 	}
 	hash, _ := password.Hash(alicePassword)

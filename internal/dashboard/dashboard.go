@@ -16,6 +16,7 @@ import (
 
 	"github.com/signet-auth/signet"
 	"github.com/signet-auth/signet/internal/keyring"
+	"github.com/signet-auth/signet/internal/theme"
 	"github.com/signet-auth/signet/internal/throttle"
 )
 
@@ -109,6 +110,7 @@ func (h *Handler) routes() {
 	m := h.mux
 	assets, _ := fs.Sub(assetFS, "assets")
 	m.Handle("GET /dashboard/assets/", http.StripPrefix("/dashboard/assets/", assetServer(assets)))
+	m.HandleFunc("GET /dashboard/assets/theme.css", serveTheme)
 
 	m.HandleFunc("GET /dashboard/{$}", h.signedIn(h.home))
 	m.HandleFunc("GET /dashboard/signin", h.signInPage)
@@ -155,11 +157,19 @@ func assetServer(assets fs.FS) http.Handler {
 	})
 }
 
+// serveTheme serves theme.CSS, the look the dashboard shares with the
+// login page, like the embedded assets.
+func serveTheme(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/css; charset=utf-8")
+	w.Header().Set("Cache-Control", "public, max-age=3600")
+	http.ServeContent(w, r, "theme.css", time.Time{}, strings.NewReader(theme.CSS))
+}
+
 // funcs are the templates' helpers.
 var funcs = template.FuncMap{
 	"stamp":    stamp,
-	"iso":      func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-	"minute":   func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04") },
+	"iso":      func(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) },
+	"second":   func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05") },
 	"duration": humanDuration,
 	"short":    shortKID,
 	"args":     args,

@@ -13,6 +13,7 @@ import (
 	"github.com/signet-auth/signet"
 	"github.com/signet-auth/signet/internal/dashboard"
 	"github.com/signet-auth/signet/internal/secret"
+	"github.com/signet-auth/signet/internal/theme"
 	"github.com/signet-auth/signet/internal/throttle"
 )
 
@@ -219,6 +220,17 @@ func TestRotateRevoke(t *testing.T) {
 	ks := e.keyset("acme")
 	oldCurrent, oldNext := ks.Current().KID, ks.Next().KID
 
+	// The tenant is named once (in the top bar), times to the second with
+	// the RFC 3339 timestamp on hover.
+	page := b.get(keysPage).body
+	if n := strings.Count(page, "Tenant <strong>acme</strong>"); n != 1 {
+		t.Errorf("the page names the tenant %d times, want once", n)
+	}
+	created := ks.Current().CurrentSince.UTC()
+	if want := `<time datetime="` + created.Format(time.RFC3339Nano) + `" title="` + created.Format(time.RFC3339Nano) + `">` + created.Format(time.DateTime) + `</time>`; !strings.Contains(page, want) {
+		t.Errorf("the keys page lacks %s", want)
+	}
+
 	// Rotate: the old next key is current, the old current previous.
 	r := b.post(keysPage+"/rotate", url.Values{"csrf": {token}})
 	if r.status != http.StatusSeeOther || r.location() != keysPage {
@@ -236,7 +248,7 @@ func TestRotateRevoke(t *testing.T) {
 		t.Errorf("audit event = %+v, want a rotation to %s by admin:alice@example.com", ev, oldNext)
 	}
 	// The page says so, once.
-	page := b.get(keysPage).body
+	page = b.get(keysPage).body
 	for _, want := range []string{"Signing key rotated", "Key <code>" + oldNext + "</code> is now the current key", oldCurrent, ks.Next().KID,
 		// The promoted key was seconds old: the ring warned, the notice says so.
 		"became current less than a second after it was published, sooner than the 5 minutes"} {
@@ -244,9 +256,15 @@ func TestRotateRevoke(t *testing.T) {
 			t.Errorf("page after rotate lacks %q", want)
 		}
 	}
-	// The next key is seconds old: the page warns.
-	if !strings.Contains(page, "The next key is still new") {
-		t.Error("no warning about a next key younger than the JWKS max-age")
+	// The new next key is seconds old: the notice says when rotating again
+	// is safe, and the tab adds no banner of its own (only the rotate
+	// dialog, closed, keeps its warning).
+	notice, _, _ := strings.Cut(page[strings.Index(page, `id="notice"`):], "</div>")
+	if !strings.Contains(notice, "The new next key <code>"+ks.Next().KID[:12]) || !strings.Contains(notice, "if you rotate again before") {
+		t.Errorf("the notice after rotate does not say when the new next key is old enough:\n%s", notice)
+	}
+	if n := strings.Count(page, "The next key is still new"); n != 1 {
+		t.Errorf("after rotate the page says \"The next key is still new\" %d times, want once (in the rotate dialog)", n)
 	}
 	if strings.Contains(b.get(keysPage).body, "Signing key rotated") {
 		t.Error("the notice is shown again on the next page")
@@ -604,7 +622,8 @@ func TestPages(t *testing.T) {
 	}{
 		{keysPage, 200, []string{"Rotation Settings", "Rotate Key", "List of Valid Keys", "List of Revoked Keys",
 			`data-dialog="rotate-dialog"`, "Yes, revoke the currently used signing key", `<dialog id="revoke-` + prev + `"`, "What the key states mean"}},
-		{keysPage + "/rotate", 200, []string{"Rotate signing key?", ks.Next().KID, ks.Current().KID, `name="revoke_current"`}},
+		{keysPage + "/rotate", 200, []string{"Rotate signing key?", ks.Next().KID, ks.Current().KID, `name="revoke_current"`,
+			`<span class="if-kept">becomes previous`, `<span class="if-revoked">is revoked at once`}},
 		{keysPage + "/" + prev + "/revoke", 200, []string{"Revoke key", prev, "stop being accepted"}},
 		{keysPage + "/" + ks.Current().KID + "/revoke", 200, []string{"cannot be revoked", "Yes, revoke the currently used signing key"}},
 		{keysPage + "/nope/revoke", 404, []string{"Signing key not found"}},
@@ -612,6 +631,7 @@ func TestPages(t *testing.T) {
 		{"/dashboard/tenants/acme/", 303, nil},
 		{"/dashboard/nowhere", 404, []string{"Page not found"}},
 		{"/dashboard/assets/dashboard.css", 200, []string{".badge"}},
+		{"/dashboard/assets/theme.css", 200, []string{theme.CSS}},
 		{"/dashboard/assets/dashboard.js", 200, []string{"showModal"}},
 		{"/dashboard/assets/", 404, nil},
 	} {

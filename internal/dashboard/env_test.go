@@ -58,7 +58,7 @@ func newEnv(t *testing.T, opts ...func(*dashboard.Config)) *env {
 	e := &env{t: t, rt: rt, clock: c, logs: &ringtest.Buffer{}}
 	ctx := t.Context()
 	for _, name := range []string{"acme", "rival"} {
-		if _, err := rt.Ring.CreateTenant(ctx, name, []string{name + ".example.com"}, ""); err != nil {
+		if _, err := rt.Ring.CreateTenant(ctx, name, []string{name + ".example.com"}, "", "test"); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -124,7 +124,10 @@ type keysData struct {
 	NextAge time.Duration
 	MinAge  time.Duration
 	SafeAt  time.Time
-	Base    string // the tab's path
+	// YoungInNotice is set when the page's notice, a rotation's, says when
+	// the next key is old enough, in place of the tab's own banner.
+	YoungInNotice bool
+	Base          string // the tab's path
 	// Growth is Keyset.GrowthWarning: set when the tenant publishes too
 	// many previous keys.
 	Growth string
@@ -183,6 +186,11 @@ func (h *Handler) signingKeys(w http.ResponseWriter, r *http.Request, v *visit, 
 		return
 	}
 	out.Notice = h.takeNotice(r.Context(), v)
+	if n := out.Notice; n != nil && strings.HasPrefix(n.Kind, "rotated") && d.Young && n.Next == d.Next.KID {
+		// One notice after a rotation: its fresh next key is young by nature.
+		n.SafeAt, n.MinAge = d.SafeAt, d.MinAge
+		d.YoungInNotice = true
+	}
 	out.Data = d
 	h.render(w, http.StatusOK, "keys", out)
 }
@@ -266,6 +274,9 @@ type notice struct {
 	Young   bool          `json:"young,omitempty"`
 	NextAge time.Duration `json:"next_age,omitempty"`
 	MinAge  time.Duration `json:"min_age,omitempty"`
+	// SafeAt, set on the page after a rotation (not stored), is when the
+	// fresh next key will have been published for MinAge.
+	SafeAt time.Time `json:"-"`
 	// Message is an error's text.
 	Message string `json:"message,omitempty"`
 }

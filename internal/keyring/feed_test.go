@@ -145,7 +145,7 @@ func withApp(t *testing.T, dsn, app string) string {
 func TestRefreshRetriedAfterPoolLoss(t *testing.T) {
 	p := newPGReplicas(t)
 	a, _ := p.replica(t, p.dsn, keyring.Config{})
-	if _, err := a.CreateTenant(t.Context(), "acme", []string{"acme.test"}, ""); err != nil {
+	if _, err := a.CreateTenant(t.Context(), "acme", []string{"acme.test"}, "", "test"); err != nil {
 		t.Fatal(err)
 	}
 	bDSN := withApp(t, p.dsn, "replica-b")
@@ -181,7 +181,7 @@ func TestRefreshRetriedAfterPoolLoss(t *testing.T) {
 func TestStopsSigningWhenCutOff(t *testing.T) {
 	p := newPGReplicas(t)
 	a, _ := p.replica(t, p.dsn, keyring.Config{})
-	if _, err := a.CreateTenant(t.Context(), "acme", []string{"acme.test"}, ""); err != nil {
+	if _, err := a.CreateTenant(t.Context(), "acme", []string{"acme.test"}, "", "test"); err != nil {
 		t.Fatal(err)
 	}
 	proxy, viaProxy := pgtest.NewProxy(t, p.dsn)
@@ -227,7 +227,7 @@ func TestStopsSigningWhenCutOff(t *testing.T) {
 func TestChangeBetweenLoadAndRun(t *testing.T) {
 	p := newPGReplicas(t)
 	a, _ := p.replica(t, p.dsn, keyring.Config{})
-	if _, err := a.CreateTenant(t.Context(), "acme", []string{"acme.test"}, ""); err != nil {
+	if _, err := a.CreateTenant(t.Context(), "acme", []string{"acme.test"}, "", "test"); err != nil {
 		t.Fatal(err)
 	}
 	b, _ := p.replica(t, p.dsn, keyring.Config{})
@@ -255,7 +255,7 @@ func TestSwitchTimerArmedAtLoad(t *testing.T) {
 	const delay = 500 * time.Millisecond
 	env := ringtest.New(t, ringtest.Options{PoolSize: 6, PublishDelay: delay})
 	a := env.Ring
-	if _, err := a.CreateTenant(t.Context(), "acme", []string{"acme.test"}, ""); err != nil {
+	if _, err := a.CreateTenant(t.Context(), "acme", []string{"acme.test"}, "", "test"); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
@@ -305,7 +305,7 @@ func TestSwitchTimerArmedAtLoad(t *testing.T) {
 func TestDamagedKeyLeavesOtherTenants(t *testing.T) {
 	env := ringtest.New(t, ringtest.Options{PoolSize: 4})
 	for _, name := range []string{"acme", "beta"} {
-		if _, err := env.Ring.CreateTenant(t.Context(), name, []string{name + ".test"}, ""); err != nil {
+		if _, err := env.Ring.CreateTenant(t.Context(), name, []string{name + ".test"}, "", "test"); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -20,7 +20,7 @@ import (
 func TestRotateIdempotencyScope(t *testing.T) {
 	ctx := context.Background()
 	r := ringtest.New(t, ringtest.Options{PoolSize: 4}).Ring
-	if _, err := r.CreateTenant(ctx, "acme", []string{"acme.test"}, ""); err != nil {
+	if _, err := r.CreateTenant(ctx, "acme", []string{"acme.test"}, "", "test"); err != nil {
 		t.Fatal(err)
 	}
 	first := keyring.RotateOptions{Actor: "client-a", IdempotencyKey: "k", Fingerprint: "fp-1"}
@@ -77,7 +77,7 @@ func TestRotateIdempotencyScope(t *testing.T) {
 func TestRotateIdempotencyRace(t *testing.T) {
 	ctx := context.Background()
 	r := ringtest.New(t, ringtest.Options{PoolSize: 12}).Ring
-	if _, err := r.CreateTenant(ctx, "acme", []string{"acme.test"}, ""); err != nil {
+	if _, err := r.CreateTenant(ctx, "acme", []string{"acme.test"}, "", "test"); err != nil {
 		t.Fatal(err)
 	}
 	const n = 8
@@ -135,7 +135,7 @@ func TestIdempotencyKeyMigration(t *testing.T) {
 		return db, r
 	}
 	db, r := open()
-	if _, err := r.CreateTenant(ctx, "acme", []string{"acme.test"}, ""); err != nil {
+	if _, err := r.CreateTenant(ctx, "acme", []string{"acme.test"}, "", "test"); err != nil {
 		t.Fatal(err)
 	}
 	rot, err := r.Rotate(ctx, "acme", keyring.RotateOptions{Actor: "client-a", IdempotencyKey: "k", Fingerprint: "fp"})

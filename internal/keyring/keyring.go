@@ -86,7 +86,8 @@ type Config struct {
 	// OnChange, if not nil, is called once per committed signing-key change:
 	// change is ChangeRotate, ChangeRotateAndRevoke or ChangeRevoke (once
 	// per key a policy revokes), and actorKind is ActorKindCLI,
-	// ActorKindPolicy or ActorKindAPI (anyone else). A replayed idempotent
+	// ActorKindPolicy, ActorKindDashboard or ActorKindAPI (anyone else:
+	// Management API clients). A replayed idempotent
 	// rotation and a refused change are not changes. It must not block.
 	OnChange func(change, actorKind string)
 }
@@ -97,24 +98,42 @@ const (
 	ChangeRotateAndRevoke = "rotate_and_revoke"
 	ChangeRevoke          = "revoke"
 
-	ActorKindAPI    = "api"
-	ActorKindCLI    = "cli"
-	ActorKindPolicy = "policy"
+	ActorKindAPI       = "api"
+	ActorKindCLI       = "cli"
+	ActorKindPolicy    = "policy"
+	ActorKindDashboard = "dashboard"
 )
+
+// The actors of changes no Management API client or administrator asked
+// for; ActorPolicy is the third.
+const (
+	// ActorCLI is the actor of the signet operator commands.
+	ActorCLI = "cli"
+	// ActorSystem is the actor of changes signet serve makes by itself,
+	// such as creating tenant default on the first start.
+	ActorSystem = "system"
+)
+
+// ActorKind returns the kind of actor: ActorKindCLI, ActorKindPolicy,
+// ActorKindDashboard for an administrator ("admin:<email>", see
+// signet.Admin.Actor), else ActorKindAPI.
+func ActorKind(actor string) string {
+	switch {
+	case actor == ActorCLI:
+		return ActorKindCLI
+	case actor == ActorPolicy:
+		return ActorKindPolicy
+	case strings.HasPrefix(actor, "admin:"):
+		return ActorKindDashboard
+	}
+	return ActorKindAPI
+}
 
 // changed reports a committed change by actor to Config.OnChange.
 func (r *Ring) changed(change, actor string) {
-	if r.cfg.OnChange == nil {
-		return
+	if r.cfg.OnChange != nil {
+		r.cfg.OnChange(change, ActorKind(actor))
 	}
-	kind := ActorKindAPI
-	switch actor {
-	case "cli":
-		kind = ActorKindCLI
-	case ActorPolicy:
-		kind = ActorKindPolicy
-	}
-	r.cfg.OnChange(change, kind)
 }
 
 // Ring holds the views of all tenants and performs key changes.
@@ -307,10 +326,10 @@ func (r *Ring) Views() []*View {
 
 // CreateTenant creates a tenant owning hosts, with a current and a next key
 // of algorithm alg ("" means RS256) and the built-in Management API resource
-// server, and installs its view.
+// server, and installs its view. Its EventKeysetCreated event names actor.
 // Returns EINVALID for a bad name, host or algorithm, and ErrConflict if the
 // name or a host is taken.
-func (r *Ring) CreateTenant(ctx context.Context, name string, hosts []string, alg string) (signet.Tenant, error) {
+func (r *Ring) CreateTenant(ctx context.Context, name string, hosts []string, alg, actor string) (signet.Tenant, error) {
 	if err := signet.ValidateTenantName(name); err != nil {
 		return signet.Tenant{}, err
 	}
@@ -335,6 +354,9 @@ func (r *Ring) CreateTenant(ctx context.Context, name string, hosts []string, al
 	if err != nil {
 		return signet.Tenant{}, err
 	}
+	for i := range ks.Events {
+		ks.Events[i].Actor = actor
+	}
 	if err := r.cfg.Store.CreateTenant(ctx, t, ks); err != nil {
 		return signet.Tenant{}, fmt.Errorf("create tenant %s: %w", name, err)
 	}
@@ -356,7 +378,7 @@ func (r *Ring) CreateTenant(ctx context.Context, name string, hosts []string, al
 	if err := r.Refresh(ctx, name); err != nil {
 		return signet.Tenant{}, err
 	}
-	r.cfg.Logger.Info("tenant created", "tenant", name, "hosts", hosts, "alg", alg)
+	r.cfg.Logger.Info("tenant created", "tenant", name, "actor", actor, "hosts", hosts, "alg", alg)
 	return t, nil
 }
 
@@ -406,7 +428,7 @@ func hostname(host string) string {
 type RotateOptions struct {
 	// RevokeCurrent revokes the key that was current in the same transaction.
 	RevokeCurrent bool
-	// Actor is who asks: a client_id, "cli" or "system".
+	// Actor is who asks: a client_id, "admin:<email>", ActorCLI or ActorSystem.
 	Actor string
 	// IdempotencyKey, if set, makes a retried rotation return the first
 	// rotation's result instead of rotating again. Keys belong to Actor:

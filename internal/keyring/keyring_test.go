@@ -24,7 +24,7 @@ func TestCreateTenant(t *testing.T) {
 	ctx := context.Background()
 	env := ringtest.New(t, ringtest.Options{PoolSize: 2})
 	r, store := env.Ring, env.Store
-	if _, err := r.CreateTenant(ctx, "default", []string{"Localhost:8080", "127.0.0.1:8080"}, ""); err != nil {
+	if _, err := r.CreateTenant(ctx, "default", []string{"Localhost:8080", "127.0.0.1:8080"}, "", "test"); err != nil {
 		t.Fatal(err)
 	}
 	v, ok := r.ViewByHost("LOCALHOST:8080")
@@ -65,7 +65,7 @@ func TestCreateTenant(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := r.CreateTenant(ctx, tt.tname, tt.hosts, tt.alg); !errors.Is(err, tt.want) {
+			if _, err := r.CreateTenant(ctx, tt.tname, tt.hosts, tt.alg, "test"); !errors.Is(err, tt.want) {
 				t.Errorf("CreateTenant = %v, want %v", err, tt.want)
 			}
 		})
@@ -78,7 +78,7 @@ func TestCreateTenant(t *testing.T) {
 func TestRotateAndRevoke(t *testing.T) {
 	ctx := context.Background()
 	r := ringtest.New(t, ringtest.Options{PoolSize: 2}).Ring
-	if _, err := r.CreateTenant(ctx, "default", []string{"localhost:8080"}, ""); err != nil {
+	if _, err := r.CreateTenant(ctx, "default", []string{"localhost:8080"}, "", "test"); err != nil {
 		t.Fatal(err)
 	}
 	v0, _ := r.View("default")
@@ -172,7 +172,7 @@ func TestRotateIdempotent(t *testing.T) {
 	ctx := context.Background()
 	env := ringtest.New(t, ringtest.Options{PoolSize: 12})
 	r, store := env.Ring, env.Store
-	if _, err := r.CreateTenant(ctx, "default", []string{"localhost:8080"}, ""); err != nil {
+	if _, err := r.CreateTenant(ctx, "default", []string{"localhost:8080"}, "", "test"); err != nil {
 		t.Fatal(err)
 	}
 	// Ten concurrent retries of one request rotate once and all answer alike.
@@ -214,7 +214,7 @@ func TestRotateWarnsOnYoungNextKey(t *testing.T) {
 	// The policy is not settable through the API yet; a zero MinNextAge never warns.
 	ctx := context.Background()
 	r := ringtest.New(t, ringtest.Options{PoolSize: 2}).Ring
-	if _, err := r.CreateTenant(ctx, "default", []string{"localhost:8080"}, ""); err != nil {
+	if _, err := r.CreateTenant(ctx, "default", []string{"localhost:8080"}, "", "test"); err != nil {
 		t.Fatal(err)
 	}
 	rot, err := r.Rotate(ctx, "default", keyring.RotateOptions{})
@@ -254,7 +254,7 @@ func TestOnChange(t *testing.T) {
 	clk := ringtest.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 	var log changeLog
 	r := ringtest.New(t, ringtest.Options{PoolSize: 8, Now: clk.Now, OnChange: log.record}).Ring
-	if _, err := r.CreateTenant(ctx, "acme", []string{"acme.example"}, ""); err != nil {
+	if _, err := r.CreateTenant(ctx, "acme", []string{"acme.example"}, "", "test"); err != nil {
 		t.Fatal(err)
 	}
 	first, _ := r.View("acme")
@@ -295,7 +295,7 @@ func TestOnChange(t *testing.T) {
 			return err
 		}, nil},
 		{"policy set", func() error {
-			_, err := r.UpdatePolicy(ctx, "acme", signet.Policy{RotationPeriod: day, RevokePreviousAfter: time.Hour})
+			_, err := r.UpdatePolicy(ctx, "acme", signet.Policy{RotationPeriod: day, RevokePreviousAfter: time.Hour}, "test")
 			return err
 		}, nil},
 		// One previous key (current before the idempotent rotation) is past
@@ -340,11 +340,11 @@ func BenchmarkRotate(b *testing.B) {
 			ctx := context.Background()
 			env := ringtest.New(b, ringtest.Options{PoolSize: b.N + 2})
 			r, pool := env.Ring, env.Pool
-			if _, err := r.CreateTenant(ctx, "bench", []string{"bench.localhost"}, "RS256"); err != nil {
+			if _, err := r.CreateTenant(ctx, "bench", []string{"bench.localhost"}, "RS256", "test"); err != nil {
 				b.Fatal(err)
 			}
 			for i := 1; i < tenants; i++ {
-				if _, err := r.CreateTenant(ctx, fmt.Sprintf("t%05d", i), []string{fmt.Sprintf("t%05d.localhost", i)}, "ES256"); err != nil {
+				if _, err := r.CreateTenant(ctx, fmt.Sprintf("t%05d", i), []string{fmt.Sprintf("t%05d.localhost", i)}, "ES256", "test"); err != nil {
 					b.Fatal(err)
 				}
 			}

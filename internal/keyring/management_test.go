@@ -34,7 +34,7 @@ func TestUpgradeManagementAPI(t *testing.T) {
 	env := ringtest.New(t, ringtest.Options{PoolSize: 4})
 	store := env.Store
 	for _, name := range []string{"old", "new"} {
-		if _, err := env.Ring.CreateTenant(ctx, name, []string{name + ".test"}, "ES256"); err != nil {
+		if _, err := env.Ring.CreateTenant(ctx, name, []string{name + ".test"}, "ES256", "test"); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -165,7 +165,7 @@ func BenchmarkStart(b *testing.B) {
 	ctx := context.Background()
 	env := ringtest.New(b, ringtest.Options{PoolSize: 8})
 	for i := range 10000 {
-		if _, err := env.Ring.CreateTenant(ctx, fmt.Sprintf("t%05d", i), []string{fmt.Sprintf("t%05d.localhost", i)}, "ES256"); err != nil {
+		if _, err := env.Ring.CreateTenant(ctx, fmt.Sprintf("t%05d", i), []string{fmt.Sprintf("t%05d.localhost", i)}, "ES256", "test"); err != nil {
 			b.Fatal(err)
 		}
 	}

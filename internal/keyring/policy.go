@@ -108,12 +108,13 @@ func (r *Ring) expirePrevious(ctx context.Context, t signet.Tenant) error {
 const ActorPolicy = "policy"
 
 // UpdateTenant applies fn to a tenant (its hosts and policy; the name and
-// algorithm stay) and installs the new view. The primary host, which names
-// certificates and the Management API identifier, cannot change.
+// algorithm stay), records it as a change by actor and installs the new
+// view. The primary host, which names certificates and the Management API
+// identifier, cannot change.
 // Returns fn's error, EINVALID for invalid hosts or policy,
 // ErrTenantNotFound, and ErrConflict if a host belongs to another tenant.
-func (r *Ring) UpdateTenant(ctx context.Context, name string, fn func(*signet.Tenant) error) (signet.Tenant, error) {
-	t, err := r.cfg.Store.UpdateTenant(ctx, name, func(t *signet.Tenant) error {
+func (r *Ring) UpdateTenant(ctx context.Context, name, actor string, fn func(*signet.Tenant) error) (signet.Tenant, error) {
+	t, err := r.cfg.Store.UpdateTenant(ctx, name, actor, func(t *signet.Tenant) error {
 		primary, alg := t.Hosts[0], t.Algorithm
 		if err := fn(t); err != nil {
 			return err
@@ -135,15 +136,15 @@ func (r *Ring) UpdateTenant(ctx context.Context, name string, fn func(*signet.Te
 		return signet.Tenant{}, err
 	}
 	p := t.Policy
-	r.cfg.Logger.Info("tenant updated", "tenant", name, "hosts", t.Hosts, "rotation_period", p.RotationPeriod,
+	r.cfg.Logger.Info("tenant updated", "tenant", name, "actor", actor, "hosts", t.Hosts, "rotation_period", p.RotationPeriod,
 		"revoke_previous_after", p.RevokePreviousAfter, "min_next_age", p.MinNextAge)
 	return t, nil
 }
 
-// UpdatePolicy sets a tenant's rotation policy.
+// UpdatePolicy sets a tenant's rotation policy on behalf of actor.
 // Returns EINVALID for an invalid policy and ErrTenantNotFound.
-func (r *Ring) UpdatePolicy(ctx context.Context, tenant string, p signet.Policy) (signet.Tenant, error) {
-	return r.UpdateTenant(ctx, tenant, func(t *signet.Tenant) error {
+func (r *Ring) UpdatePolicy(ctx context.Context, tenant string, p signet.Policy, actor string) (signet.Tenant, error) {
+	return r.UpdateTenant(ctx, tenant, actor, func(t *signet.Tenant) error {
 		t.Policy = p
 		return nil
 	})

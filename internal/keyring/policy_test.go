@@ -19,14 +19,14 @@ func TestPolicy(t *testing.T) {
 	env := ringtest.New(t, ringtest.Options{PoolSize: 8, Now: clk.Now, JWKSMaxAge: 5 * time.Minute})
 	store := env.Store
 	a, b := env.Ring, env.Replica()
-	if _, err := a.CreateTenant(ctx, "acme", []string{"acme.example"}, ""); err != nil {
+	if _, err := a.CreateTenant(ctx, "acme", []string{"acme.example"}, "", "test"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.UpdatePolicy(ctx, "acme", signet.Policy{RotationPeriod: time.Hour, MinNextAge: time.Hour}); err == nil {
+	if _, err := a.UpdatePolicy(ctx, "acme", signet.Policy{RotationPeriod: time.Hour, MinNextAge: time.Hour}, "test"); err == nil {
 		t.Error("a policy whose next-key age equals its period was accepted")
 	}
 	day := 24 * time.Hour
-	if _, err := a.UpdatePolicy(ctx, "acme", signet.Policy{RotationPeriod: day, RevokePreviousAfter: 2 * day}); err != nil {
+	if _, err := a.UpdatePolicy(ctx, "acme", signet.Policy{RotationPeriod: day, RevokePreviousAfter: 2 * day}, "test"); err != nil {
 		t.Fatal(err)
 	}
 	if err := b.Load(ctx); err != nil {
@@ -111,10 +111,10 @@ func TestPolicyHoldsYoungNextKey(t *testing.T) {
 	ctx := context.Background()
 	clk := ringtest.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 	r := ringtest.New(t, ringtest.Options{PoolSize: 8, Now: clk.Now, JWKSMaxAge: time.Hour}).Ring
-	if _, err := r.CreateTenant(ctx, "acme", []string{"acme.example"}, ""); err != nil {
+	if _, err := r.CreateTenant(ctx, "acme", []string{"acme.example"}, "", "test"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.UpdatePolicy(ctx, "acme", signet.Policy{RotationPeriod: 30 * time.Minute}); err != nil {
+	if _, err := r.UpdatePolicy(ctx, "acme", signet.Policy{RotationPeriod: 30 * time.Minute}, "test"); err != nil {
 		t.Fatal(err)
 	}
 	clk.Add(45 * time.Minute) // the period has elapsed; the next key is 45 minutes old

@@ -17,7 +17,7 @@ func TestPublishDelay(t *testing.T) {
 	const delay = 2 * time.Second
 	clk := ringtest.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 	r := ringtest.New(t, ringtest.Options{PoolSize: 8, Now: clk.Now, PublishDelay: delay}).Ring
-	if _, err := r.CreateTenant(ctx, "acme", []string{"acme.example"}, ""); err != nil {
+	if _, err := r.CreateTenant(ctx, "acme", []string{"acme.example"}, "", "test"); err != nil {
 		t.Fatal(err)
 	}
 	rotate := func(revoke bool) keyring.Rotation {
@@ -73,7 +73,7 @@ func TestPublishDelaySwitches(t *testing.T) {
 	const delay = 300 * time.Millisecond
 	r := ringtest.New(t, ringtest.Options{PoolSize: 4, PublishDelay: delay}).Ring
 	go r.Run(ctx)
-	if _, err := r.CreateTenant(ctx, "acme", []string{"acme.example"}, ""); err != nil {
+	if _, err := r.CreateTenant(ctx, "acme", []string{"acme.example"}, "", "test"); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(delay) // the first keys are now old enough

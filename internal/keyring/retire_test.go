@@ -22,7 +22,7 @@ func TestRevokePreviousBefore(t *testing.T) {
 	var log changeLog
 	env := ringtest.New(t, ringtest.Options{PoolSize: 6, Now: clk.Now, OnChange: log.record})
 	r := env.Ring
-	if _, err := r.CreateTenant(ctx, "acme", []string{"acme.example"}, ""); err != nil {
+	if _, err := r.CreateTenant(ctx, "acme", []string{"acme.example"}, "", "test"); err != nil {
 		t.Fatal(err)
 	}
 	var prev []signet.Key // previous keys, oldest first
@@ -53,7 +53,7 @@ func TestRevokePreviousBefore(t *testing.T) {
 	if want := []string{prev[1].KID, prev[0].KID}; !slices.Equal(kidsOf(got), want) {
 		t.Fatalf("revoked %q, want %q", kidsOf(got), want)
 	}
-	if c := log.take(); !slices.Equal(c, []change{{"revoke", "api"}, {"revoke", "api"}}) {
+	if c := log.take(); !slices.Equal(c, []change{{"revoke", "dashboard"}, {"revoke", "dashboard"}}) {
 		t.Errorf("OnChange calls %v, want two revocations", c)
 	}
 

@@ -13,7 +13,7 @@ import (
 func TestNextKeyDoesNotVerify(t *testing.T) {
 	ctx := context.Background()
 	r := ringtest.New(t, ringtest.Options{PoolSize: 2}).Ring
-	if _, err := r.CreateTenant(ctx, "acme", []string{"acme.test"}, ""); err != nil {
+	if _, err := r.CreateTenant(ctx, "acme", []string{"acme.test"}, "", "test"); err != nil {
 		t.Fatal(err)
 	}
 	v0, _ := r.View("acme")

@@ -58,7 +58,7 @@ func newFleet(t *testing.T, n int, maxAge time.Duration, stalled ...int) *fleet 
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	env := ringtest.New(t, ringtest.Options{Pool: pool})
-	if _, err := env.Ring.CreateTenant(ctx, "default", []string{host}, ""); err != nil {
+	if _, err := env.Ring.CreateTenant(ctx, "default", []string{host}, "", "test"); err != nil {
 		t.Fatal(err)
 	}
 	f := &fleet{env: env}

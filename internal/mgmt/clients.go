@@ -256,6 +256,20 @@ func orEmpty(s []string) []string {
 	return s
 }
 
+// defaultGrantTypes are the grant types Auth0 gives a client created
+// without grant_types, by its token_endpoint_auth_method: a public client
+// ("none") gets authorization_code, implicit and refresh_token, a
+// confidential one client_credentials too. Signet's /authorize answers
+// unsupported_response_type to implicit requests; the list names it anyway,
+// as Auth0's does.
+func defaultGrantTypes(authMethod string) []string {
+	gts := []string{"authorization_code", "implicit", "refresh_token"}
+	if authMethod != "none" {
+		gts = append(gts, "client_credentials")
+	}
+	return gts
+}
+
 // createClient answers POST /api/v2/clients with the new client and its
 // secret, shown this once.
 func (a *API) createClient(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -268,12 +282,11 @@ func (a *API) createClient(w http.ResponseWriter, r *http.Request, c *call) erro
 	}
 	now := a.now().UTC()
 	cl := signet.Client{
-		Tenant:     c.tenant,
-		ClientID:   secret.ID(clientIDLength),
-		AppType:    defaultAppType,
-		GrantTypes: []string{"client_credentials"},
-		CreatedAt:  now,
-		UpdatedAt:  now,
+		Tenant:    c.tenant,
+		ClientID:  secret.ID(clientIDLength),
+		AppType:   defaultAppType,
+		CreatedAt: now,
+		UpdatedAt: now,
 	}
 	alg := c.req.View.Tenant.Algorithm
 	if err := applyClient(o, &cl, alg); err != nil {
@@ -281,6 +294,9 @@ func (a *API) createClient(w http.ResponseWriter, r *http.Request, c *call) erro
 	}
 	if _, ok := o["token_endpoint_auth_method"]; !ok && (cl.AppType == "spa" || cl.AppType == "native") {
 		cl.TokenEndpointAuthMethod = "none" // Auth0's default for public applications
+	}
+	if _, ok := o["grant_types"]; !ok {
+		cl.GrantTypes = defaultGrantTypes(cl.TokenEndpointAuthMethod)
 	}
 	sec, digest := secret.New()
 	cl.SecretHash = digest

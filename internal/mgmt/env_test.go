@@ -73,10 +73,10 @@ func newEnv(t *testing.T) *env {
 	oauth.New(oauth.Config{Ring: ring, Store: db, Logger: logger}).Register(e.mux)
 	mgmt.New(mgmt.Config{Ring: ring, Store: db, Logger: logger}).Register(e.mux)
 
-	if _, err := ring.CreateTenant(ctx, "default", []string{host, aliasHost}, ""); err != nil {
+	if _, err := ring.CreateTenant(ctx, "default", []string{host, aliasHost}, "", "test"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ring.CreateTenant(ctx, "other", []string{otherHost}, ""); err != nil {
+	if _, err := ring.CreateTenant(ctx, "other", []string{otherHost}, "", "test"); err != nil {
 		t.Fatal(err)
 	}
 	e.adminID, e.adminSecret = e.admin("default", "http://"+host+"/api/v2/")

@@ -88,7 +88,7 @@ func newFuzzEnv(base string) (*fuzzEnv, error) {
 	logger := slog.New(slog.DiscardHandler)
 	oauth.New(oauth.Config{Ring: e.ring, Store: db, Logger: logger}).Register(e.mux)
 	mgmt.New(mgmt.Config{Ring: e.ring, Store: db, Logger: logger}).Register(e.mux)
-	if _, err := e.ring.CreateTenant(ctx, "default", []string{host, aliasHost}, "ES256"); err != nil {
+	if _, err := e.ring.CreateTenant(ctx, "default", []string{host, aliasHost}, "ES256", "test"); err != nil {
 		return fail(err)
 	}
 

@@ -67,7 +67,7 @@ func (a *API) updatePolicy(w http.ResponseWriter, r *http.Request, c *call) erro
 			*f.dst(&p) = time.Duration(n) * time.Second
 		}
 	}
-	if _, err := a.ring.UpdatePolicy(r.Context(), c.tenant, p); err != nil {
+	if _, err := a.ring.UpdatePolicy(r.Context(), c.tenant, p, c.actor); err != nil {
 		return err
 	}
 	v, ok := a.ring.View(c.tenant)

@@ -44,7 +44,7 @@ func TestClients(t *testing.T) {
 	}
 	c := decode[clientJSON](t, rec)
 	if len(c.ClientID) != 32 || c.Tenant != "default" || c.Name != "Billing" || c.Description != "bills" ||
-		c.AppType != "non_interactive" || !equal(c.GrantTypes, []string{"client_credentials"}) ||
+		c.AppType != "non_interactive" || !equal(c.GrantTypes, []string{"authorization_code", "implicit", "refresh_token", "client_credentials"}) ||
 		c.TokenEndpointAuthMethod != "client_secret_post" || c.IsFirstParty == nil || !*c.IsFirstParty ||
 		len(c.ClientSecret) != 43 || c.CreatedAt == nil || c.UpdatedAt == nil {
 		t.Errorf("created client = %+v", c)

@@ -70,7 +70,7 @@ func newEnv(tb testing.TB) *env {
 	ctx := context.Background()
 	re := ringtest.New(tb, ringtest.Options{Pool: pool})
 	db, ring := re.Store, re.Ring
-	if _, err := ring.CreateTenant(ctx, "default", []string{host, aliasHost}, ""); err != nil {
+	if _, err := ring.CreateTenant(ctx, "default", []string{host, aliasHost}, "", "test"); err != nil {
 		tb.Fatal(err)
 	}
 	e := &env{tb: tb, store: db, sealer: re.Sealer, ring: ring, mux: http.NewServeMux()}

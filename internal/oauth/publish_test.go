@@ -35,7 +35,7 @@ func TestCertificatesFollowSigning(t *testing.T) {
 	const delay = 2 * time.Second
 	clk := &fakeClock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
 	re := ringtest.New(t, ringtest.Options{Pool: pool, Now: clk.Now, PublishDelay: delay})
-	if _, err := re.Ring.CreateTenant(ctx, "default", []string{host}, ""); err != nil {
+	if _, err := re.Ring.CreateTenant(ctx, "default", []string{host}, "", "test"); err != nil {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()

@@ -18,6 +18,7 @@ import (
 	"github.com/signet-auth/signet"
 	"github.com/signet-auth/signet/internal/keygen"
 	"github.com/signet-auth/signet/internal/keyring"
+	"github.com/signet-auth/signet/internal/mgmt"
 	"github.com/signet-auth/signet/internal/oauth"
 	"github.com/signet-auth/signet/internal/oidc"
 	"github.com/signet-auth/signet/internal/password"
@@ -64,6 +65,8 @@ type envOptions struct {
 	logs *ringtest.Buffer
 	// extra handlers on the tenant mux.
 	extra []server.Registrar
+	// mgmt mounts the Management API too.
+	mgmt bool
 }
 
 func newEnv(t testing.TB, opt envOptions) *env {
@@ -85,6 +88,9 @@ func newEnv(t testing.TB, opt envOptions) *env {
 			io.WriteString(w, u.Email+" "+at.UTC().Format(time.RFC3339))
 		})
 	})}, opt.extra...)
+	if opt.mgmt {
+		handlers = append(handlers, mgmt.New(mgmt.Config{Ring: re.Ring, Store: re.Store, Now: e.clock.Now}))
+	}
 	e.srv = re.Serve(t, "default", "", handlers...)
 	e.host = e.srv.Listener.Addr().String()
 	e.base = e.srv.URL

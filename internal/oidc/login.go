@@ -17,13 +17,18 @@ import (
 	"github.com/signet-auth/signet/internal/keyring"
 	"github.com/signet-auth/signet/internal/password"
 	"github.com/signet-auth/signet/internal/secret"
+	"github.com/signet-auth/signet/internal/theme"
 	"github.com/signet-auth/signet/internal/throttle"
 )
 
 //go:embed templates/*.html
 var templateFS embed.FS
 
-var pages = template.Must(template.ParseFS(templateFS, "templates/*.html"))
+// pages are the login and message pages; {{theme}} inlines the look they
+// share with the dashboard (the CSP admits only the nonce'd style element).
+var pages = template.Must(template.New("").Funcs(template.FuncMap{
+	"theme": func() template.CSS { return template.CSS(theme.CSS) },
+}).ParseFS(templateFS, "templates/*.html"))
 
 // maxFormBytes caps the login form's body.
 const maxFormBytes = 16 << 10

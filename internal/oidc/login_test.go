@@ -4,12 +4,14 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/signet-auth/signet"
 	"github.com/signet-auth/signet/internal/oidc"
+	"github.com/signet-auth/signet/internal/theme"
 )
 
 func TestLoginAndSession(t *testing.T) {
@@ -29,6 +31,15 @@ func TestLoginAndSession(t *testing.T) {
 	csp := page.header.Get("Content-Security-Policy")
 	if !strings.Contains(csp, "default-src 'none'") || !strings.Contains(csp, "frame-ancestors 'none'") {
 		t.Errorf("CSP = %q", csp)
+	}
+	// The page has the dashboard's look, inlined in the one style element
+	// the CSP admits by its nonce.
+	m := regexp.MustCompile(`<style nonce="([^"]+)">`).FindStringSubmatch(page.body)
+	if m == nil || !strings.Contains(csp, "style-src 'nonce-"+m[1]+"'") || strings.Count(page.body, "<style") != 1 {
+		t.Errorf("the login page's style element is not the one its CSP %q admits", csp)
+	}
+	if !strings.Contains(page.body, theme.CSS) {
+		t.Error("the login page lacks the theme the dashboard uses")
 	}
 	if cc := page.header.Get("Cache-Control"); cc != "no-store" {
 		t.Errorf("Cache-Control = %q", cc)

@@ -135,7 +135,7 @@ func TestTextPostgresCannotStore(t *testing.T) {
 	add("Keyset", err, signet.ErrTenantNotFound)
 	_, err = db.UpdateKeyset(ctx, bad, func(*signet.Keyset) error { return nil })
 	add("UpdateKeyset", err, signet.ErrTenantNotFound)
-	_, err = db.UpdateTenant(ctx, bad, func(*signet.Tenant) error { return nil })
+	_, err = db.UpdateTenant(ctx, bad, "test", func(*signet.Tenant) error { return nil })
 	add("UpdateTenant", err, signet.ErrTenantNotFound)
 	_, err = db.Client(ctx, "acme", bad)
 	add("Client", err, signet.ErrNotFound)

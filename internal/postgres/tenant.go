@@ -85,12 +85,12 @@ func (db *DB) Tenants(ctx context.Context) ([]signet.Tenant, error) {
 // fn leaves, as given: the caller normalises and validates them. fn cannot
 // rename the tenant or change its CreatedAt; the result keeps the stored
 // ones. The transaction holds the tenant's row lock, so it is serialised with
-// the tenant's keyset changes, writes an EventTenantUpdated event dated by
-// db.Now, and notifies every Watch of the schema when it commits.
+// the tenant's keyset changes, writes an EventTenantUpdated event by actor
+// dated by db.Now, and notifies every Watch of the schema when it commits.
 // Returns fn's error as it is (nothing changes), ErrTenantNotFound for an
 // unknown tenant (fn is not called), and ErrConflict if a host belongs to
 // another tenant or is listed twice (nothing changes).
-func (db *DB) UpdateTenant(ctx context.Context, name string, fn func(*signet.Tenant) error) (signet.Tenant, error) {
+func (db *DB) UpdateTenant(ctx context.Context, name, actor string, fn func(*signet.Tenant) error) (signet.Tenant, error) {
 	var created time.Time
 	t, err := update(ctx, db, "update tenant "+name,
 		func(tx pgx.Tx) (signet.Tenant, error) {
@@ -121,7 +121,7 @@ func (db *DB) UpdateTenant(ctx context.Context, name string, fn func(*signet.Ten
 			if err := insertHosts(ctx, tx, name, t.Hosts); err != nil {
 				return err
 			}
-			if err := insertEvents(ctx, tx, name, []signet.Event{t.UpdatedEvent(db.Now())}); err != nil {
+			if err := insertEvents(ctx, tx, name, []signet.Event{t.UpdatedEvent(db.Now(), actor)}); err != nil {
 				return err
 			}
 			return db.notify(ctx, tx, name)

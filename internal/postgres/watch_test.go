@@ -139,7 +139,7 @@ func TestWatchAcrossProcesses(t *testing.T) {
 		w.wait(t, "acme", feedDeadline)
 		worst = max(worst, time.Since(start))
 		if i%5 == 0 {
-			if _, err := a.UpdateTenant(t.Context(), "acme", func(tn *signet.Tenant) error {
+			if _, err := a.UpdateTenant(t.Context(), "acme", "test", func(tn *signet.Tenant) error {
 				tn.Policy.RotationPeriod = time.Duration(i+1) * time.Hour
 				return nil
 			}); err != nil {

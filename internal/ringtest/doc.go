@@ -5,7 +5,7 @@
 //
 //	func TestRotate(t *testing.T) {
 //		env := ringtest.New(t, ringtest.Options{PoolSize: 2})
-//		if _, err := env.Ring.CreateTenant(t.Context(), "acme", []string{"acme.test"}, ""); err != nil {
+//		if _, err := env.Ring.CreateTenant(t.Context(), "acme", []string{"acme.test"}, "", "test"); err != nil {
 //			t.Fatal(err)
 //		}
 //		…

@@ -29,7 +29,7 @@ var FastPasswords = password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16
 func (e *Env) Serve(tb testing.TB, tenant, alg string, handlers ...server.Registrar) *httptest.Server {
 	tb.Helper()
 	srv := httptest.NewUnstartedServer(nil)
-	if _, err := e.Ring.CreateTenant(context.Background(), tenant, []string{srv.Listener.Addr().String()}, alg); err != nil {
+	if _, err := e.Ring.CreateTenant(context.Background(), tenant, []string{srv.Listener.Addr().String()}, alg, "test"); err != nil {
 		srv.Close()
 		tb.Fatal(err)
 	}

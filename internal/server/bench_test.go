@@ -27,7 +27,7 @@ func BenchmarkServerJWKS(b *testing.B) {
 		}
 		b.Run(name, func(b *testing.B) {
 			env := ringtest.New(b, ringtest.Options{Pool: pool})
-			if _, err := env.Ring.CreateTenant(context.Background(), "acme", []string{tenantHost}, "ES256"); err != nil {
+			if _, err := env.Ring.CreateTenant(context.Background(), "acme", []string{tenantHost}, "ES256", "test"); err != nil {
 				b.Fatal(err)
 			}
 			cfg := server.Config{Ring: env.Ring, Handlers: []server.Registrar{oauth.New(oauth.Config{Ring: env.Ring, Store: env.Store})}}

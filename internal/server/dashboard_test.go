@@ -117,7 +117,7 @@ func TestDashboardHosts(t *testing.T) {
 // shows on a tenant's host and on a DashboardHosts one, never on another.
 func TestDashboardSignInFormHosts(t *testing.T) {
 	env := ringtest.New(t, ringtest.Options{Pool: pool})
-	if _, err := env.Ring.CreateTenant(t.Context(), "acme", []string{tenantHost}, ""); err != nil {
+	if _, err := env.Ring.CreateTenant(t.Context(), "acme", []string{tenantHost}, "", "test"); err != nil {
 		t.Fatal(err)
 	}
 	dash := dashboard.New(dashboard.Config{Ring: env.Ring, Store: env.Store})

@@ -38,7 +38,7 @@ import (
 // when the server is reached over https.
 func TestSecurityHeaders(t *testing.T) {
 	env := ringtest.New(t, ringtest.Options{Pool: pool})
-	if _, err := env.Ring.CreateTenant(context.Background(), "acme", []string{tenantHost}, ""); err != nil {
+	if _, err := env.Ring.CreateTenant(context.Background(), "acme", []string{tenantHost}, "", "test"); err != nil {
 		t.Fatal(err)
 	}
 	requests := []struct {

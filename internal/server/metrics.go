@@ -56,13 +56,13 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 		}, []string{"route"}),
 		keyChanges: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "signet_signing_key_changes_total",
-			Help: "Signing-key changes committed by this process, by change (rotate, rotate_and_revoke, revoke) and actor kind (api, cli, policy).",
+			Help: "Signing-key changes committed by this process, by change (rotate, rotate_and_revoke, revoke) and actor kind (api, cli, dashboard, policy).",
 		}, []string{"change", "actor_kind"}),
 	}
 	// Every change is known in advance: start them at 0 so rates work from
 	// the first change.
 	for _, c := range []string{keyring.ChangeRotate, keyring.ChangeRotateAndRevoke, keyring.ChangeRevoke} {
-		for _, a := range []string{keyring.ActorKindAPI, keyring.ActorKindCLI, keyring.ActorKindPolicy} {
+		for _, a := range []string{keyring.ActorKindAPI, keyring.ActorKindCLI, keyring.ActorKindDashboard, keyring.ActorKindPolicy} {
 			m.keyChanges.WithLabelValues(c, a)
 		}
 	}

@@ -25,7 +25,7 @@ func metricsServer(t *testing.T) (*httptest.Server, *keyring.Ring) {
 	t.Helper()
 	m := server.NewMetrics(prometheus.NewRegistry())
 	env := ringtest.New(t, ringtest.Options{Pool: pool, OnChange: m.KeyChanged})
-	if _, err := env.Ring.CreateTenant(context.Background(), "acme", []string{tenantHost, portless}, ""); err != nil {
+	if _, err := env.Ring.CreateTenant(context.Background(), "acme", []string{tenantHost, portless}, "", "test"); err != nil {
 		t.Fatal(err)
 	}
 	s := server.New(server.Config{

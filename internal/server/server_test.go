@@ -37,7 +37,7 @@ const (
 func newRing(t *testing.T) *keyring.Ring {
 	t.Helper()
 	ring := ringtest.New(t, ringtest.Options{Pool: pool}).Ring
-	if _, err := ring.CreateTenant(context.Background(), "acme", []string{"Auth.Acme.test:8443", portless}, ""); err != nil {
+	if _, err := ring.CreateTenant(context.Background(), "acme", []string{"Auth.Acme.test:8443", portless}, "", "test"); err != nil {
 		t.Fatal(err)
 	}
 	return ring

@@ -273,7 +273,7 @@ func TestWatchSeesTenantUpdatesOfOtherProcesses(t *testing.T) {
 		t.Fatal("Watch did not report a change made through its own handle")
 	}
 
-	if _, err := cli.UpdateTenant(ctx, "acme", func(tn *signet.Tenant) error {
+	if _, err := cli.UpdateTenant(ctx, "acme", "cli", func(tn *signet.Tenant) error {
 		tn.Hosts = []string{"login.acme.test", "acme.example.com"}
 		tn.Policy = signet.Policy{RotationPeriod: 720 * time.Hour, RevokePreviousAfter: 48 * time.Hour, MinNextAge: 10 * time.Minute}
 		return nil
@@ -301,8 +301,8 @@ func TestWatchSeesTenantUpdatesOfOtherProcesses(t *testing.T) {
 		t.Fatalf("got %d %s events, want 1", len(evs), signet.EventTenantUpdated)
 	}
 	e := evs[0]
-	if !e.Time.Equal(when) || e.Actor != "" || e.KID != "" {
-		t.Errorf("event: Time %v, Actor %q, KID %q; want %v and no actor or kid", e.Time, e.Actor, e.KID, when)
+	if !e.Time.Equal(when) || e.Actor != "cli" || e.KID != "" {
+		t.Errorf("event: Time %v, Actor %q, KID %q; want %v, actor cli and no kid", e.Time, e.Actor, e.KID, when)
 	}
 	wantData := map[string]string{
 		"hosts":                 "login.acme.test,acme.example.com",

@@ -91,13 +91,13 @@ func (db *DB) Tenants(ctx context.Context) ([]signet.Tenant, error) {
 // the hosts (in order; the first is the primary host), algorithm and policy
 // that fn leaves, as given: the caller normalises and validates them. fn
 // cannot rename the tenant or change its CreatedAt; the result keeps the
-// stored ones. The transaction also writes an EventTenantUpdated event, dated
-// by db.Now, which is how Watch in other processes sharing the file learns of
-// the change; after commit UpdateTenant tells every Watch of db.
+// stored ones. The transaction also writes an EventTenantUpdated event by
+// actor, dated by db.Now, which is how Watch in other processes sharing the
+// file learns of the change; after commit UpdateTenant tells every Watch of db.
 // Returns fn's error as it is (nothing changes), ErrTenantNotFound for an
 // unknown tenant (fn is not called), and ErrConflict if a host belongs to
 // another tenant or is listed twice (nothing changes).
-func (db *DB) UpdateTenant(ctx context.Context, name string, fn func(*signet.Tenant) error) (signet.Tenant, error) {
+func (db *DB) UpdateTenant(ctx context.Context, name, actor string, fn func(*signet.Tenant) error) (signet.Tenant, error) {
 	var created time.Time
 	t, err := update(ctx, db, "update tenant "+name,
 		func(tx *sql.Tx) (signet.Tenant, error) {
@@ -125,7 +125,7 @@ func (db *DB) UpdateTenant(ctx context.Context, name string, fn func(*signet.Ten
 			if err := insertHosts(ctx, tx, name, t.Hosts); err != nil {
 				return err
 			}
-			return insertEvents(ctx, tx, name, []signet.Event{t.UpdatedEvent(db.Now())})
+			return insertEvents(ctx, tx, name, []signet.Event{t.UpdatedEvent(db.Now(), actor)})
 		})
 	if err != nil {
 		return signet.Tenant{}, err

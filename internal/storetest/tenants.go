@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -157,13 +158,14 @@ func testUpdateTenant(t *testing.T, open func(t *testing.T) signet.Store) {
 			MinNextAge:          time.Hour,
 		}
 		var seen signet.Tenant
-		got, err := s.UpdateTenant(t.Context(), "acme", func(tn *signet.Tenant) error {
+		got, err := s.UpdateTenant(t.Context(), "acme", "admin:ops@example.com", func(tn *signet.Tenant) error {
 			seen = *tn
 			seen.Hosts = slices.Clone(tn.Hosts)
 			tn.Hosts = slices.Clone(want.Hosts)
 			tn.Algorithm, tn.Policy = want.Algorithm, want.Policy
 			return nil
 		})
+
 		if err != nil {
 			t.Fatalf("UpdateTenant: %v", err)
 		}
@@ -184,12 +186,19 @@ func testUpdateTenant(t *testing.T, open func(t *testing.T) signet.Store) {
 		diffTenant(want, all[0]).check(t, "Tenants()[0] after UpdateTenant")
 		diffTenant(rival, all[1]).check(t, "the other tenant after UpdateTenant")
 		checkKeys(t, "Keyset after UpdateTenant", acmeKeys.Keys, keyset(t, s, "acme").Keys)
+		evs, err := s.Events(t.Context(), "acme", signet.EventFilter{Type: signet.EventTenantUpdated})
+		if err != nil {
+			t.Fatalf("Events: %v", err)
+		}
+		if len(evs) != 1 || evs[0].Actor != "admin:ops@example.com" || evs[0].Data["hosts"] != strings.Join(want.Hosts, ",") {
+			t.Errorf("%s events after UpdateTenant: %+v, want one by admin:ops@example.com", signet.EventTenantUpdated, evs)
+		}
 
 		// And back to the zero policy, with one host.
 		want.Hosts = []string{"acme.example.com"}
 		want.Algorithm = signet.DefaultAlgorithm
 		want.Policy = signet.Policy{}
-		if _, err := s.UpdateTenant(t.Context(), "acme", func(tn *signet.Tenant) error {
+		if _, err := s.UpdateTenant(t.Context(), "acme", "test", func(tn *signet.Tenant) error {
 			tn.Hosts = []string{"acme.example.com"}
 			tn.Algorithm, tn.Policy = want.Algorithm, want.Policy
 			return nil
@@ -207,12 +216,13 @@ func testUpdateTenant(t *testing.T, open func(t *testing.T) signet.Store) {
 		s := open(t)
 		acme, _ := createTenant(t, s, "acme", "acme.example.com", "login.acme.test")
 		errBoom := errors.New("boom")
-		got, err := s.UpdateTenant(t.Context(), "acme", func(tn *signet.Tenant) error {
+		got, err := s.UpdateTenant(t.Context(), "acme", "test", func(tn *signet.Tenant) error {
 			tn.Hosts = []string{"elsewhere.test"}
 			tn.Algorithm = "ES256"
 			tn.Policy.RotationPeriod = time.Hour
 			return errBoom
 		})
+
 		if err != errBoom {
 			t.Errorf("UpdateTenant: got error %v, want fn's error as it is", err)
 		}
@@ -234,11 +244,12 @@ func testUpdateTenant(t *testing.T, open func(t *testing.T) signet.Store) {
 		acme, _ := createTenant(t, s, "acme")
 		want := acme
 		want.Hosts = []string{"renamed.example.com"}
-		got, err := s.UpdateTenant(t.Context(), "acme", func(tn *signet.Tenant) error {
+		got, err := s.UpdateTenant(t.Context(), "acme", "test", func(tn *signet.Tenant) error {
 			tn.Name = "renamed"
 			tn.Hosts = []string{"renamed.example.com"}
 			return nil
 		})
+
 		if err != nil {
 			t.Fatalf("UpdateTenant: %v", err)
 		}
@@ -257,11 +268,12 @@ func testUpdateTenant(t *testing.T, open func(t *testing.T) signet.Store) {
 		acme, _ := createTenant(t, s, "acme")
 		for _, name := range []string{"nobody", ""} {
 			called := false
-			_, err := s.UpdateTenant(t.Context(), name, func(tn *signet.Tenant) error {
+			_, err := s.UpdateTenant(t.Context(), name, "test", func(tn *signet.Tenant) error {
 				called = true
 				tn.Hosts = nil
 				return nil
 			})
+
 			wantErr(t, fmt.Sprintf("UpdateTenant(%q)", name), err, signet.ErrTenantNotFound)
 			if called {
 				t.Errorf("UpdateTenant(%q) called fn for an unknown tenant", name)
@@ -287,11 +299,12 @@ func testUpdateTenant(t *testing.T, open func(t *testing.T) signet.Store) {
 			s := open(t)
 			acme, _ := createTenant(t, s, "acme", "acme.example.com", "login.acme.test")
 			rival, _ := createTenant(t, s, "rival", "rival.example.com")
-			_, err := s.UpdateTenant(t.Context(), "rival", func(tn *signet.Tenant) error {
+			_, err := s.UpdateTenant(t.Context(), "rival", "test", func(tn *signet.Tenant) error {
 				tn.Hosts = tc.hosts
 				tn.Policy.RotationPeriod = time.Hour
 				return nil
 			})
+
 			wantErr(t, "UpdateTenant", err, signet.ErrConflict)
 
 			// Neither tenant changed.
@@ -312,7 +325,7 @@ func testUpdateTenant(t *testing.T, open func(t *testing.T) signet.Store) {
 		s := open(t)
 		createTenant(t, s, "acme", "acme.example.com", "login.acme.test")
 		createTenant(t, s, "rival", "rival.example.com")
-		if _, err := s.UpdateTenant(t.Context(), "acme", func(tn *signet.Tenant) error {
+		if _, err := s.UpdateTenant(t.Context(), "acme", "test", func(tn *signet.Tenant) error {
 			tn.Hosts = []string{"acme.example.com", "shared.test"}
 			return nil
 		}); err != nil {
@@ -323,13 +336,13 @@ func testUpdateTenant(t *testing.T, open func(t *testing.T) signet.Store) {
 		createTenant(t, s, "newcomer", "login.acme.test")
 
 		// shared.test goes from acme to rival in two updates.
-		if _, err := s.UpdateTenant(t.Context(), "acme", func(tn *signet.Tenant) error {
+		if _, err := s.UpdateTenant(t.Context(), "acme", "test", func(tn *signet.Tenant) error {
 			tn.Hosts = tn.Hosts[:1]
 			return nil
 		}); err != nil {
 			t.Fatalf("UpdateTenant(acme): %v", err)
 		}
-		if _, err := s.UpdateTenant(t.Context(), "rival", func(tn *signet.Tenant) error {
+		if _, err := s.UpdateTenant(t.Context(), "rival", "test", func(tn *signet.Tenant) error {
 			tn.Hosts = append(tn.Hosts, "shared.test")
 			return nil
 		}); err != nil {

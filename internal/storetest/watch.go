@@ -109,7 +109,7 @@ func testWatch(t *testing.T, open func(t *testing.T) signet.Store) {
 	}
 
 	// So does a tenant update, once it has committed.
-	if _, err := s.UpdateTenant(t.Context(), "acme", func(tn *signet.Tenant) error {
+	if _, err := s.UpdateTenant(t.Context(), "acme", "test", func(tn *signet.Tenant) error {
 		tn.Hosts = append(tn.Hosts, "login.acme.test")
 		tn.Policy.RotationPeriod = 30 * 24 * time.Hour
 		return nil
@@ -127,14 +127,15 @@ func testWatch(t *testing.T, open func(t *testing.T) signet.Store) {
 	if err == nil {
 		t.Fatal("UpdateKeyset with a failing fn: got no error")
 	}
-	_, err = s.UpdateTenant(t.Context(), "acme", func(*signet.Tenant) error { return errors.New("boom") })
+	_, err = s.UpdateTenant(t.Context(), "acme", "test", func(*signet.Tenant) error { return errors.New("boom") })
 	if err == nil {
 		t.Fatal("UpdateTenant with a failing fn: got no error")
 	}
-	_, err = s.UpdateTenant(t.Context(), "newcomer", func(tn *signet.Tenant) error {
+	_, err = s.UpdateTenant(t.Context(), "newcomer", "test", func(tn *signet.Tenant) error {
 		tn.Hosts = append(tn.Hosts, "login.acme.test")
 		return nil
 	})
+
 	if err == nil {
 		t.Fatal("UpdateTenant with a host of another tenant: got no error")
 	}

@@ -29,16 +29,11 @@ document.addEventListener("click", function (e) {
   }
 });
 
-// The rotate button says what it will do.
+// The rotation form's text and button say what it will do: the stylesheet
+// shows them by :has(), this class does in browsers without it.
 document.addEventListener("change", function (e) {
-  if (!e.target.matches("[data-revoke-toggle]")) return;
-  var form = e.target.form;
-  var button = form && form.querySelector("[data-label-revoke]");
-  if (!button) return;
-  if (!button.hasAttribute("data-label")) button.setAttribute("data-label", button.textContent);
-  button.textContent = e.target.checked ? button.getAttribute("data-label-revoke") : button.getAttribute("data-label");
-  button.classList.toggle("danger", e.target.checked);
-  button.classList.toggle("primary", !e.target.checked);
+  if (!e.target.matches("[data-revoke-toggle]") || !e.target.form) return;
+  e.target.form.classList.toggle("revoking", e.target.checked);
 });
 
 // A form is sent once: a second click while the page loads does nothing.
@@ -53,18 +48,13 @@ document.addEventListener("submit", function (e) {
   form.querySelectorAll("button[type=submit]").forEach(function (b) { b.setAttribute("aria-disabled", "true"); });
 });
 
-// Closing a dialog resets its checkbox and button label.
+// Closing a dialog resets its checkbox, and with it the text and button.
 document.addEventListener("close", function (e) {
   if (e.target.tagName !== "DIALOG") return;
   var form = e.target.querySelector("form");
   if (form && !form.dataset.sent) {
     form.reset();
-    var button = form.querySelector("[data-label-revoke]");
-    if (button && button.hasAttribute("data-label")) {
-      button.textContent = button.getAttribute("data-label");
-      button.classList.remove("danger");
-      button.classList.add("primary");
-    }
+    form.classList.remove("revoking");
   }
 }, true);
 
