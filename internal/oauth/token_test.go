@@ -306,7 +306,11 @@ func TestTokenRefusedWhenStale(t *testing.T) {
 	if err := ring.Load(t.Context()); err != nil { // no Run: the view ages
 		t.Fatal(err)
 	}
-	for deadline := time.Now().Add(5 * time.Second); ring.Ready() == nil; time.Sleep(5 * time.Millisecond) {
+	// Wait for the view itself to age past the bound: the ring's readiness
+	// fails at once (its feed never confirmed), but the view was refreshed
+	// by Load and is fresh for MaxStaleness after it.
+	v, _ := ring.ViewByHost(host)
+	for deadline := time.Now().Add(5 * time.Second); v.Fresh() == nil; time.Sleep(5 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("the view never went stale")
 		}
@@ -316,7 +320,6 @@ func TestTokenRefusedWhenStale(t *testing.T) {
 	r := httptest.NewRequest(http.MethodPost, "/oauth/token", strings.NewReader(form("grant_type", "client_credentials",
 		"client_id", e.clientID, "client_secret", e.secret, "audience", apiAud)))
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	v, _ := ring.ViewByHost(host)
 	r = r.WithContext(keyring.WithRequest(r.Context(), keyring.Request{View: v, Issuer: "http://" + host + "/"}))
 	rec := httptest.NewRecorder()
 	mux.ServeHTTP(rec, r)
