@@ -28,6 +28,11 @@ var migrations embed.FS
 // concurrent use, from any number of processes sharing the database.
 type DB struct {
 	pool *pgxpool.Pool
+	// beat is a pool of one connection for the replica heartbeats and
+	// acknowledgements, so that requests holding every connection of pool
+	// (a burst of rotations queued on a tenant's row lock) do not delay a
+	// heartbeat past its expiry.
+	beat *pgxpool.Pool
 	// channel is the LISTEN/NOTIFY channel of the schema the tables live in.
 	channel string
 
@@ -82,9 +87,17 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: open: %w", err)
 	}
+	beatCfg := cfg.Copy()
+	beatCfg.MaxConns, beatCfg.MinConns = 1, 0
+	beat, err := pgxpool.NewWithConfig(ctx, beatCfg)
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: open: %w", err)
+	}
 	closing, cancel := context.WithCancel(context.Background())
 	db := &DB{
 		pool:         pool,
+		beat:         beat,
 		channel:      channelName(schema),
 		Now:          time.Now,
 		Logger:       slog.New(slog.DiscardHandler),
@@ -118,6 +131,7 @@ func (db *DB) Close() error {
 	db.close()
 	db.mu.Unlock()
 	db.watches.Wait()
+	db.beat.Close()
 	db.pool.Close()
 	return nil
 }

@@ -17,7 +17,8 @@ import (
 // not agree.
 const dbNow = `(extract(epoch FROM clock_timestamp()) * 1000000000)::bigint`
 
-// Heartbeat records, in one transaction, that replica is alive now on the
+// Heartbeat records, in one transaction on a connection of its own (not
+// the pool's, which requests may all hold), that replica is alive now on the
 // database server's clock and serves the given change position of each
 // tenant in positions; it deletes the replicas silent for more than
 // signet.ReplicaRetention.
@@ -27,7 +28,7 @@ func (db *DB) Heartbeat(ctx context.Context, replica string, positions map[strin
 	for i, t := range tenants {
 		pos[i] = positions[t]
 	}
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, db.beat, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `INSERT INTO replicas (id, beat_at) VALUES ($1, `+dbNow+`)
 			ON CONFLICT (id) DO UPDATE SET beat_at = excluded.beat_at`, replica); err != nil {
 			return err
@@ -51,7 +52,7 @@ func (db *DB) Heartbeat(ctx context.Context, replica string, positions map[strin
 // Replicas returns the replicas whose last heartbeat is at most maxAge
 // old on the database server's clock, ordered by ID, with their positions.
 func (db *DB) Replicas(ctx context.Context, maxAge time.Duration) ([]signet.Replica, error) {
-	rows, err := db.pool.Query(ctx, `WITH now AS (SELECT `+dbNow+` AS t)
+	rows, err := db.beat.Query(ctx, `WITH now AS (SELECT `+dbNow+` AS t)
 		SELECT r.id, now.t - r.beat_at, p.tenant, p.position
 		FROM now, replicas r LEFT JOIN replica_positions p ON p.replica = r.id
 		WHERE r.beat_at >= now.t - $1 ORDER BY r.id, p.tenant`, int64(maxAge))
@@ -85,7 +86,7 @@ func (db *DB) Replicas(ctx context.Context, maxAge time.Duration) ([]signet.Repl
 
 // RemoveReplica deletes replica's heartbeat and positions.
 func (db *DB) RemoveReplica(ctx context.Context, replica string) error {
-	if _, err := db.pool.Exec(ctx, `DELETE FROM replicas WHERE id = $1`, replica); err != nil {
+	if _, err := db.beat.Exec(ctx, `DELETE FROM replicas WHERE id = $1`, replica); err != nil {
 		return fmt.Errorf("remove replica %s: %w", replica, err)
 	}
 	return nil
