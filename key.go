@@ -36,6 +36,12 @@ type Key struct {
 	CurrentSince time.Time // when it became current; zero if never
 	CurrentUntil time.Time // when it stopped being current; zero if never
 	RevokedAt    time.Time // when it was revoked; zero if not
+
+	// Position is the tenant's change position (Keyset.Position) of the
+	// change that stored the key, the first that publishes it; 0 for keys
+	// stored before positions were recorded. The store sets it; a value
+	// given to the store is ignored.
+	Position int64
 }
 
 // Verifies reports whether tokens signed by the key are still accepted, that

@@ -18,6 +18,11 @@ type Keyset struct {
 	// Events are the changes made since the keyset was loaded. Store.UpdateKeyset
 	// persists them with the keys and clears them.
 	Events []Event
+	// Position is the tenant's change position: the number of keyset
+	// changes committed so far, CreateTenant's included (so a stored
+	// tenant's is at least 1). The store sets it when it reads or stores
+	// the keyset; it is 0 in a keyset that does not come from a store.
+	Position int64
 }
 
 // NewKeyset returns the first keyset of a tenant: current becomes the current
@@ -331,4 +336,16 @@ func sameKey(a, b Key) bool {
 		bytes.Equal(a.Certificate, b.Certificate) && bytes.Equal(a.SealedPrivateKey, b.SealedPrivateKey) &&
 		a.CreatedAt.Equal(b.CreatedAt) && a.CurrentSince.Equal(b.CurrentSince) &&
 		a.CurrentUntil.Equal(b.CurrentUntil) && a.RevokedAt.Equal(b.RevokedAt)
+}
+
+// SetPositions sets the Position of the keys c inserts to ks.Position: what
+// a store does once it has stored c at that position.
+func (ks *Keyset) SetPositions(c KeysetChange) {
+	for i := range ks.Keys {
+		for _, n := range c.Insert {
+			if n.KID == ks.Keys[i].KID {
+				ks.Keys[i].Position = ks.Position
+			}
+		}
+	}
 }

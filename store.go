@@ -14,7 +14,8 @@ import (
 // servers, when the identifier is taken; for client grants, when the pair
 // client/audience is taken).
 type Store interface {
-	// CreateTenant stores a new tenant with its first keyset (and the keyset's events).
+	// CreateTenant stores a new tenant with its first keyset (and the keyset's events),
+	// at change position 1 (see Keyset.Position and Key.Position).
 	// Returns ErrConflict if the name or one of its hosts is taken.
 	CreateTenant(ctx context.Context, t Tenant, ks Keyset) error
 	// Tenant returns one tenant. Returns ErrTenantNotFound if there is none.
@@ -32,7 +33,8 @@ type Store interface {
 	Keyset(ctx context.Context, tenant string) (Keyset, error)
 	// UpdateKeyset loads the tenant's keyset, calls fn with it inside one
 	// transaction, checks the result with Keyset.Validate, and stores the keys
-	// and ks.Events. If fn or the check fails nothing changes and that error is
+	// and ks.Events at the tenant's next change position (one more than the
+	// loaded keyset's; the keys it adds get it as their Position). If fn or the check fails nothing changes and that error is
 	// returned. Concurrent updates of one tenant are serialised. Returns the
 	// stored keyset, ErrTenantNotFound for an unknown tenant, and ErrConflict if
 	// an event's IdempotencyKey was already used by the tenant.
@@ -101,6 +103,8 @@ type Store interface {
 	AdminStore
 	// MetaStore holds the deployment's own settings and a lock.
 	MetaStore
+	// ReplicaStore holds the replicas' heartbeats and change positions.
+	ReplicaStore
 
 	// Close releases the store's resources.
 	Close() error

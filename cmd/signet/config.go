@@ -72,7 +72,7 @@ func (c *config) flags(fs *flag.FlagSet, server bool) {
 	if server {
 		fs.DurationVar(&c.JWKSMaxAge, "jwks-max-age", defaultJWKSMaxAge, "Cache-Control max-age of the JWKS")
 		fs.DurationVar(&c.Resync, "resync", 5*time.Minute, "how often every tenant is reloaded from the database in full (a safety net behind the change feed)")
-		fs.DurationVar(&c.PublishDelay, "publish-delay", 2*time.Second, "how long a new current key must have been published before this replica signs with it (the bound on change propagation between replicas; until then the previous key signs); 0 for a single process")
+		fs.DurationVar(&c.PublishDelay, "publish-delay", 2*time.Second, "without acknowledgements (SQLite, or --max-staleness 0), how long a new current key must have been published before this replica signs with it (until then the previous key signs); replicas on PostgreSQL wait instead until every live replica publishes it; 0 for a single process")
 		fs.DurationVar(&c.MaxStaleness, "max-staleness", 5*time.Second, "how long this replica may go without confirming that it has seen every key change (change feed down, refreshes failing) before it stops signing and /readyz fails; 0 never stops")
 		fs.StringVar(&c.TLSCert, "tls-cert", "", "PEM certificate file: serve HTTPS")
 		fs.StringVar(&c.TLSKey, "tls-key", "", "PEM private key file for --tls-cert")

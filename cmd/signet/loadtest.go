@@ -53,6 +53,7 @@ func runLoadtest(ctx context.Context, args []string, env Env) error {
 	fs.IntVar(&cfg.RotateVia, "rotate-via", 0, "index of the --url that rotations go through")
 	fs.IntVar(&cfg.RevokeEvery, "revoke-every", 0, "make every Nth rotation a rotate-and-revoke (0 = never)")
 	fs.IntVar(&cfg.Burst, "burst", 0, "send this many rotations at once, spread over the replicas, half-way through (0 = none)")
+	fs.IntVar(&cfg.BurstRevokeEvery, "burst-revoke-every", 0, "make every Nth rotation of the burst a rotate-and-revoke (0 = never)")
 	fs.DurationVar(&poll, "poll", 10*time.Millisecond, "how often each replica's JWKS is read after a change")
 	fs.DurationVar(&propWait, "propagation-timeout", 10*time.Second, "how long a change may take to reach a replica")
 	fs.BoolVar(&asJSON, "json", false, "print the report as JSON")

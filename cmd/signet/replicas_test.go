@@ -342,7 +342,8 @@ func (f *fleet) rotations(t *testing.T) int {
 // that changes reach every replica within a second, that a replica killed
 // in the middle of rotations leaves a valid keyset, that concurrent
 // rotations through every replica are each counted once, and that under
-// load with rotations every 2 s no token of a non-revoked key fails to
+// load with rotations every 2 s and a burst of 20 concurrent rotations
+// (every fourth a rotate-and-revoke) no token of a non-revoked key fails to
 // verify against any replica's JWKS.
 func TestReplicas(t *testing.T) {
 	f := startFleet(t, 3, "--jwks-max-age", "3s")
@@ -523,7 +524,7 @@ func TestReplicas(t *testing.T) {
 		}
 	})
 
-	t.Run("load with rotations every 2s and a burst of 20", func(t *testing.T) {
+	t.Run("load with rotations every 2s and a burst of 20 with rotate-and-revoke", func(t *testing.T) {
 		var urls []string
 		for _, p := range f.procs {
 			urls = append(urls, p.url)
@@ -531,7 +532,7 @@ func TestReplicas(t *testing.T) {
 		var stdout, stderr bytes.Buffer
 		cmd := exec.Command(signetBinary(t), "loadtest", "--url", strings.Join(urls, ","), "--host", fleetHost,
 			"--credentials", filepath.Join(f.procs[0].dataDir, credentialsFile), "--duration", "20s",
-			"--rotate-every", "2s", "--revoke-every", "3", "--rotate-via", "1", "--burst", "20", "--json")
+			"--rotate-every", "2s", "--revoke-every", "3", "--rotate-via", "1", "--burst", "20", "--burst-revoke-every", "4", "--json")
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr
 		err := cmd.Run()
 		var rep loadtest.Report

@@ -101,7 +101,12 @@ func serve(ctx context.Context, args []string, env Env) error {
 	metrics := server.NewMetrics(prometheus.NewRegistry())
 	pool := keygen.NewPool(2)
 	wg.Go(func() { pool.Run(ctx) })
+	// Replicas sharing a PostgreSQL database know, through heartbeats, that
+	// the others publish a key before they sign with it (keyring
+	// Config.Acks); --publish-delay applies only without them.
+	_, shared := store.(*postgres.DB)
 	ring := keyring.New(keyring.Config{Store: store, Sealer: sealer, Pool: pool, Scheme: public.Scheme, Resync: c.Resync, JWKSMaxAge: c.JWKSMaxAge, PublishDelay: c.PublishDelay, MaxStaleness: c.MaxStaleness, Logger: log,
+		Acks: shared, ReplicaName: replicaName(ln.Addr().String()),
 		OnChange: metrics.KeyChanged})
 	if err := bootstrap(ctx, &c, store, ring, public.Host, ln.Addr().String(), log, env.afterBootstrapStep); err != nil {
 		return err
@@ -525,4 +530,14 @@ func upgradeManagementAPIs(ctx context.Context, store signet.Store, ring *keyrin
 		}
 	}
 	return ring.UpgradeManagementAPIs(ctx)
+}
+
+// replicaName names this replica in the store's heartbeats: the host name
+// and the port it listens on.
+func replicaName(addr string) string {
+	host, _ := os.Hostname()
+	if _, port, err := net.SplitHostPort(addr); err == nil {
+		return host + ":" + port
+	}
+	return host
 }

@@ -138,7 +138,16 @@ func (r *Ring) freshness(tenant string) func() error {
 	if r.cfg.MaxStaleness <= 0 {
 		return nil
 	}
-	return func() error { return r.staleness(tenant, time.Now()) }
+	return func() error {
+		now := time.Now()
+		if err := r.staleness(tenant, now); err != nil {
+			return err
+		}
+		if r.ack != nil {
+			return r.ack.stale(now, r.cfg.MaxStaleness)
+		}
+		return nil
+	}
 }
 
 // staleness returns nil if tenant's view is confirmed up to less than
@@ -163,11 +172,23 @@ func (r *Ring) staleness(tenant string, now time.Time) error {
 	return nil
 }
 
-// Ready returns nil if the change feed listens and every tenant's view is
-// confirmed current within Config.MaxStaleness (always nil if that is 0).
-// Otherwise it returns an error naming the stale tenants, matching ErrStale.
-// Tenants without a view (see Unavailable) do not count.
+// Ready returns nil if the change feed listens, every tenant's view is
+// confirmed current within Config.MaxStaleness (always nil if that is 0)
+// and, with Config.Acks, this replica's heartbeat was recorded within
+// MaxStaleness. Otherwise it returns an error naming the stale tenants,
+// matching ErrStale. Tenants without a view (see Unavailable) do not count.
 func (r *Ring) Ready() error {
+	if err := r.feedReady(); err != nil {
+		return err
+	}
+	if r.ack != nil && r.cfg.MaxStaleness > 0 {
+		return r.ack.stale(time.Now(), r.cfg.MaxStaleness)
+	}
+	return nil
+}
+
+// feedReady is Ready without the heartbeat.
+func (r *Ring) feedReady() error {
 	if r.cfg.MaxStaleness <= 0 {
 		return nil
 	}
@@ -257,6 +278,9 @@ func (r *Ring) startFeed(ctx context.Context) {
 			close(r.feed.stopped)
 		}()
 		go r.retry(ctx)
+		if r.ack != nil {
+			r.runAcks(ctx)
+		}
 	})
 }
 
@@ -274,7 +298,15 @@ func (r *Ring) Start(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	return r.Load(ctx)
+	if r.ack == nil {
+		return r.Load(ctx)
+	}
+	// Know the others' positions before choosing signing keys, and be
+	// counted by them (and sign) before serving.
+	r.loadAcks(ctx)
+	err := r.Load(ctx)
+	r.heartbeat(ctx)
+	return err
 }
 
 // retry refreshes every dirty tenant until ctx is done, retrying a failed

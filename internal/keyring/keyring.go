@@ -80,6 +80,20 @@ type Config struct {
 	// measured on the wall clock (time.Now), not Now. 0 disables it: right
 	// for a process that does not Run (the CLI).
 	MaxStaleness time.Duration
+	// Acks, with MaxStaleness > 0, replaces the PublishDelay assumption by
+	// knowledge, for replicas sharing a store: the Ring records the change
+	// position of each of its views in the store (Store.Heartbeat), every
+	// min(1s, MaxStaleness/5) and after each refresh, and a view signs with
+	// a newly current key only once every replica whose heartbeat is at
+	// most MaxStaleness old serves a position that publishes it (see
+	// ack.go). A replica whose heartbeat cannot be recorded for
+	// MaxStaleness stops signing. A rotate-and-revoke answers once the
+	// acknowledgements are in, or after 2×MaxStaleness with a warning.
+	// PublishDelay is then not used. Needs Start or Run.
+	Acks bool
+	// ReplicaName, with Acks, prefixes this replica's random id in the
+	// store (e.g. its host and port), to tell replicas apart in warnings.
+	ReplicaName string
 	// Now is the clock; nil means time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -149,6 +163,7 @@ type Ring struct {
 	runCtx atomic.Pointer[context.Context] // Run's context, for the signing-switch timers
 
 	feed *feed // the change feed and how current each view is
+	ack  *acks // the other replicas' acknowledgements; nil without Config.Acks
 }
 
 // New returns a Ring with no views loaded; call Load, then Run.
@@ -168,7 +183,11 @@ func New(cfg Config) *Ring {
 	if cfg.Scheme == "" {
 		cfg.Scheme = "http"
 	}
-	return &Ring{cfg: cfg, views: map[string]*View{}, hosts: map[string]*View{}, feed: newFeed()}
+	r := &Ring{cfg: cfg, views: map[string]*View{}, hosts: map[string]*View{}, feed: newFeed()}
+	if cfg.Acks && cfg.MaxStaleness > 0 {
+		r.ack = newAcks(cfg.ReplicaName)
+	}
+	return r
 }
 
 // Scheme returns the scheme of issuer URLs.
@@ -241,15 +260,24 @@ func (r *Ring) Refresh(ctx context.Context, tenant string) error {
 	}
 	now := r.cfg.Now()
 	old, _ := r.View(tenant)
-	if old != nil && old.version == version(t, ks) && (old.switchAt.IsZero() || now.Before(old.switchAt)) {
+	sel := r.selectSigning(tenant, ks, now)
+	if old != nil && old.version == version(t, ks) && old.Signing.KID == sel.key.KID && old.waitPos == sel.waitPos && old.gate == sel.gate {
 		r.refreshed(tenant, gen, start)
 		return nil
 	}
-	v, err := newView(t, ks, r.cfg.Sealer, old, now, r.cfg.PublishDelay, r.freshness(tenant))
+	v, err := newView(t, ks, r.cfg.Sealer, old, sel, r.freshness(tenant))
 	if err != nil {
 		return fmt.Errorf("refresh tenant %s: %w", tenant, err)
 	}
 	defer r.refreshed(tenant, gen, start)
+	if r.ack != nil {
+		if old == nil || old.Keyset.Position != ks.Position {
+			signal(r.ack.beat) // tell the others what this replica now serves
+		}
+		if v.waitPos > 0 {
+			signal(r.ack.poll)
+		}
+	}
 	if !v.switchAt.IsZero() {
 		r.refreshAt(tenant, v.switchAt.Sub(now))
 	}
@@ -265,6 +293,22 @@ func (r *Ring) Refresh(ctx context.Context, tenant string) error {
 		r.hosts[h] = v
 	}
 	return nil
+}
+
+// selectSigning chooses the key tenant's view at ks signs with at now:
+// with Config.Acks by the acknowledgements (ackedSigningKey), otherwise by
+// PublishDelay (signingKey).
+func (r *Ring) selectSigning(tenant string, ks signet.Keyset, now time.Time) selection {
+	if r.ack == nil {
+		k, at := signingKey(ks, now, r.cfg.PublishDelay)
+		return selection{key: k, switchAt: at}
+	}
+	k, waitPos, gated := ackedSigningKey(ks, func(pos int64) bool { return r.ack.acked(tenant, pos) })
+	sel := selection{key: k, waitPos: waitPos}
+	if gated {
+		sel.gate, sel.wait = r.ack.gate(tenant, waitPos), 2*r.cfg.MaxStaleness
+	}
+	return sel
 }
 
 // refreshAt refreshes tenant's view after d, when its current key has been
@@ -528,6 +572,15 @@ func (r *Ring) Rotate(ctx context.Context, tenant string, opt RotateOptions) (Ro
 	}
 	if err := r.Refresh(ctx, tenant); err != nil {
 		return Rotation{}, err
+	}
+	if opt.RevokeCurrent {
+		// No earlier key may sign in place of the new current one: answer
+		// once every replica publishes it (at once in the common case: it
+		// was published as next at the previous rotation).
+		if w := r.awaitRotation(ctx, tenant, out.Current); w != "" {
+			out.Warning = strings.TrimSpace(out.Warning + " " + w)
+			r.cfg.Logger.Warn("rotate-and-revoke not acknowledged by every replica", "tenant", tenant, "warning", w)
+		}
 	}
 	r.cfg.Logger.Info("signing key rotated", "tenant", tenant, "actor", opt.Actor,
 		"current", out.Current, "next", out.Next, "revoked_previous", opt.RevokeCurrent)

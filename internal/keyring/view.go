@@ -27,9 +27,11 @@ type View struct {
 	Keyset signet.Keyset
 	// Current is the keyset's current key.
 	Current signet.Key
-	// Signing is the key that signs: Current, except during the
-	// Config.PublishDelay after a rotation, when it is the most recent
-	// earlier key that every replica already publishes (never a revoked one).
+	// Signing is the key that signs: Current, except until every replica
+	// publishes it (acknowledged, with Config.Acks; otherwise during the
+	// Config.PublishDelay after a rotation), when it is the most recent
+	// earlier key that every replica already publishes (never past a revoked
+	// one).
 	Signing signet.Key
 	// Signer signs tokens with the Signing key. It refuses (ErrStale) while
 	// the replica cannot confirm that this view is current (see
@@ -49,6 +51,12 @@ type View struct {
 	// switchAt is when Current will have been published for PublishDelay
 	// and should replace an older Signing key; zero if Signing is Current.
 	switchAt time.Time
+	// waitPos, with Config.Acks, is the position of Current while it is not
+	// acknowledged by every live replica (0 once it is): the view is
+	// rebuilt when it is. gate is then set if no earlier key may sign
+	// instead: signatures wait for it (see ack.go).
+	waitPos int64
+	gate    *gate
 	// fresh reports whether the replica knows the view is current; nil
 	// means always.
 	fresh func() error
@@ -69,14 +77,22 @@ func (v *View) Fresh() error {
 type Signer struct {
 	tok   *token.Signer
 	fresh func() error // nil means always fresh
+	// gate, if not nil, is waited for (at most wait) before each signature:
+	// the signing key is not yet acknowledged by every replica.
+	gate *gate
+	wait time.Duration
 }
 
 // KID returns the key ID the signer puts in every token's header.
 func (s *Signer) KID() string { return s.tok.KID() }
 
-// Sign returns claims signed as a compact JWS.
+// Sign returns claims signed as a compact JWS. While the signing key is
+// not yet acknowledged by every replica (a rotate-and-revoke right after
+// another rotation, see Config.Acks) it first waits for that, for a bounded
+// time.
 // Returns an error matching ErrStale if the view is stale, and token.Signer.Sign's errors.
 func (s *Signer) Sign(claims any) (string, error) {
+	s.gate.wait(context.Background(), s.wait)
 	if s.fresh != nil {
 		if err := s.fresh(); err != nil {
 			return "", err
@@ -85,14 +101,18 @@ func (s *Signer) Sign(claims any) (string, error) {
 	return s.tok.Sign(claims)
 }
 
-// guardedKey is a private key that refuses to sign while its view is stale.
+// guardedKey is a private key that refuses to sign while its view is
+// stale, and waits like Signer.Sign while it is not acknowledged.
 type guardedKey struct {
 	crypto.Signer
 	fresh func() error
+	gate  *gate
+	wait  time.Duration
 }
 
 // Sign signs digest unless the view is stale (an error matching ErrStale).
 func (k guardedKey) Sign(rand io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
+	k.gate.wait(context.Background(), k.wait)
 	if k.fresh != nil {
 		if err := k.fresh(); err != nil {
 			return nil, err
@@ -131,33 +151,46 @@ type publishedKey struct {
 	signs bool
 }
 
+// selection is the signing key a view uses and what may change it.
+type selection struct {
+	key      signet.Key
+	switchAt time.Time     // see View.switchAt
+	waitPos  int64         // see View.waitPos
+	gate     *gate         // see View.gate
+	wait     time.Duration // the longest a signature waits for gate
+}
+
 // newView builds a tenant's view. It reuses from old (the tenant's previous
-// view, or nil) the JWKs of keys still published and the signer if the
-// current key is unchanged, so its cost grows with what changed.
+// view, or nil) the JWKs of keys still published and the opened signing key
+// if it is unchanged, so its cost grows with what changed.
 //
-// now and delay choose the signing key (see signingKey); fresh (nil for
-// always) tells the signers whether the view may sign.
+// sel is the signing key (see Ring.selectSigning); fresh (nil for always)
+// tells the signers whether the view may sign.
 // Returns an error matching seal.ErrOpen, naming the kid, if the signing
 // key cannot be opened.
-func newView(t signet.Tenant, ks signet.Keyset, s *seal.Sealer, old *View, now time.Time, delay time.Duration, fresh func() error) (*View, error) {
+func newView(t signet.Tenant, ks signet.Keyset, s *seal.Sealer, old *View, sel selection, fresh func() error) (*View, error) {
 	if err := ks.Validate(); err != nil {
 		return nil, err
 	}
 	v := &View{Tenant: t, Keyset: ks, Current: ks.Current(), keys: map[string]publishedKey{}, version: version(t, ks), fresh: fresh}
-	v.Signing, v.switchAt = signingKey(ks, now, delay)
+	v.Signing, v.switchAt, v.waitPos, v.gate = sel.key, sel.switchAt, sel.waitPos, sel.gate
+	var (
+		tok  *token.Signer
+		priv crypto.Signer
+	)
 	if old != nil && old.Signing.KID == v.Signing.KID {
-		v.Signer, v.Key = old.Signer, old.Key
+		tok, priv = old.Signer.tok, old.Key.(guardedKey).Signer
 	} else {
-		priv, err := keygen.Open(v.Signing, t.Name, s)
-		if err != nil {
+		var err error
+		if priv, err = keygen.Open(v.Signing, t.Name, s); err != nil {
 			return nil, fmt.Errorf("open signing key %s: %w", v.Signing.KID, err)
 		}
-		tok, err := token.NewSigner(priv, v.Signing.Algorithm, v.Signing.KID)
-		if err != nil {
+		if tok, err = token.NewSigner(priv, v.Signing.Algorithm, v.Signing.KID); err != nil {
 			return nil, err
 		}
-		v.Signer, v.Key = &Signer{tok: tok, fresh: fresh}, guardedKey{Signer: priv, fresh: fresh}
 	}
+	v.Signer = &Signer{tok: tok, fresh: fresh, gate: sel.gate, wait: sel.wait}
+	v.Key = guardedKey{Signer: priv, fresh: fresh, gate: sel.gate, wait: sel.wait}
 	published := ks.Published()
 	jwks := make([][]byte, 0, len(published))
 	for _, k := range published {
@@ -184,7 +217,9 @@ func newView(t signet.Tenant, ks signet.Keyset, s *seal.Sealer, old *View, now t
 }
 
 // signingKey returns the key a replica should sign with at now, and when the
-// current key takes over (zero if it already signs).
+// current key takes over (zero if it already signs), when acknowledgements
+// are off (Config.Acks): it assumes every replica loads a change within
+// delay.
 //
 // A replica must never sign with a key that another replica does not
 // publish yet. The current key was published as the next key when it was
@@ -212,6 +247,32 @@ func signingKey(ks signet.Keyset, now time.Time, delay time.Duration) (signet.Ke
 		}
 	}
 	return cur, time.Time{}
+}
+
+// ackedSigningKey returns the key a replica should sign with, knowing which
+// positions every live replica acknowledges (acked), and if the current
+// key is not acknowledged, its position and whether no earlier key may
+// sign instead (then the current key signs, after waiting; see ack.go).
+//
+// The current key signs once acknowledged. Until then the most recent
+// previous key that is acknowledged signs; the search stops at the first
+// revoked key, as in signingKey.
+func ackedSigningKey(ks signet.Keyset, acked func(pos int64) bool) (k signet.Key, waitPos int64, gated bool) {
+	cur := ks.Current()
+	if acked(cur.Position) {
+		return cur, 0, false
+	}
+	for i := len(ks.Keys) - 1; i >= 0; i-- {
+		switch k := ks.Keys[i]; k.State {
+		case signet.StateRevoked:
+			return cur, cur.Position, true
+		case signet.StatePrevious:
+			if acked(k.Position) {
+				return k, cur.Position, false
+			}
+		}
+	}
+	return cur, cur.Position, true
 }
 
 // published returns what v holds of a published key; v may be nil.

@@ -51,6 +51,10 @@ type Config struct {
 	// replicas, half-way through the run: manual rotations closer together
 	// than the time a change takes to reach every replica.
 	Burst int
+	// BurstRevokeEvery makes every BurstRevokeEvery-th rotation of the
+	// burst a rotate-and-revoke; 0 means none. Tokens of the keys revoked
+	// in the burst count as revoked from the burst's start.
+	BurstRevokeEvery int
 	// PollInterval is how often every replica's JWKS is read after a change
 	// until it shows the change; 0 means 10 ms.
 	PollInterval time.Duration
@@ -164,7 +168,7 @@ func (c *Config) check() error {
 		return errors.New("loadtest: need a client id, secret and audience")
 	case c.RotateVia < 0 || c.RotateVia >= len(c.URLs):
 		return fmt.Errorf("loadtest: rotate via replica %d: there are %d", c.RotateVia, len(c.URLs))
-	case c.RotateEvery < 0 || c.RevokeEvery < 0 || c.Burst < 0:
+	case c.RotateEvery < 0 || c.RevokeEvery < 0 || c.Burst < 0 || c.BurstRevokeEvery < 0:
 		return errors.New("loadtest: negative rotation interval or burst")
 	}
 	for _, u := range c.URLs {

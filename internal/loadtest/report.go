@@ -216,7 +216,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	p("rotate latency\t%s", pct(r.RotateMS))
 	for _, b := range r.Bursts {
-		p("burst\t%d concurrent rotations at %s: %d answered 201 within %.0f ms", b.Requests, b.At.Format("15:04:05.000"), b.OK, b.Took)
+		p("burst\t%d concurrent rotations (%d rotate-and-revoke) at %s: %d answered 201 within %.0f ms", b.Requests, b.Revokes, b.At.Format("15:04:05.000"), b.OK, b.Took)
 		for _, k := range slices.Sorted(maps.Keys(b.Errors)) {
 			p("  %s\t%d", k, b.Errors[k])
 		}

@@ -39,9 +39,11 @@ type Change struct {
 type Burst struct {
 	At time.Time `json:"at"`
 	// Requests were sent at once, spread over the replicas; OK answered 201.
-	Requests int            `json:"requests"`
-	OK       int            `json:"ok"`
-	Errors   map[string]int `json:"errors,omitempty"`
+	Requests int `json:"requests"`
+	// Revokes of the Requests were rotate-and-revoke.
+	Revokes int            `json:"revokes,omitempty"`
+	OK      int            `json:"ok"`
+	Errors  map[string]int `json:"errors,omitempty"`
 	// Took is how long the last answer took.
 	Took float64 `json:"took_ms"`
 }
@@ -303,14 +305,25 @@ func (r *runner) burst(runCtx, ctx context.Context) {
 		}
 		tokens[i] = tok
 	}
+	before, err := r.keys(ctx, r.cfg.RotateVia)
+	if err != nil {
+		b.Errors[fmt.Sprintf("%s: %v", r.urls[r.cfg.RotateVia], err)]++
+		r.setBurst(b)
+		return
+	}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	start := make(chan struct{})
 	for n := range r.cfg.Burst {
 		i := n % len(r.urls)
+		path := "/api/v2/keys/signing/rotate"
+		if r.cfg.BurstRevokeEvery > 0 && (n+1)%r.cfg.BurstRevokeEvery == 0 {
+			path += "?revoke_current=true"
+			b.Revokes++
+		}
 		wg.Go(func() {
 			<-start
-			status, body, err := r.do(ctx, i, http.MethodPost, "/api/v2/keys/signing/rotate", tokens[i], nil)
+			status, body, err := r.do(ctx, i, http.MethodPost, path, tokens[i], nil)
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
@@ -333,6 +346,25 @@ func (r *runner) burst(runCtx, ctx context.Context) {
 	// view reach the burst's last state first, or that read may be a
 	// state behind and the change look interleaved.
 	r.settle(ctx, 5*time.Second)
+	if b.Revokes == 0 {
+		return
+	}
+	// Which keys the burst revoked is known only now: their tokens may
+	// fail from the burst's start.
+	after, err := r.keys(ctx, r.cfg.RotateVia)
+	if err != nil {
+		r.mu.Lock()
+		r.changeErrors = append(r.changeErrors, fmt.Sprintf("burst: %v", err))
+		r.mu.Unlock()
+		return
+	}
+	r.mu.Lock()
+	for _, kid := range after.revoked {
+		if !slices.Contains(before.revoked, kid) {
+			r.revokedAt[kid] = b.At
+		}
+	}
+	r.mu.Unlock()
 }
 
 // settle waits, at most limit, until every replica lists the same keys in

@@ -15,7 +15,7 @@ import (
 // statement: no row means no such tenant, one row with a NULL kid a tenant
 // without keys.
 const keysetQuery = `SELECT k.kid, k.algorithm, k.state, k.certificate, k.sealed_private_key,
-	k.created_at, k.current_since, k.current_until, k.revoked_at
+	k.created_at, k.current_since, k.current_until, k.revoked_at, k.position, t.position
 	FROM tenants t LEFT JOIN signing_keys k ON k.tenant = t.name
 	WHERE t.name = $1 ORDER BY k.seq`
 
@@ -58,9 +58,10 @@ func (db *DB) UpdateKeyset(ctx context.Context, tenant string, fn func(*signet.K
 			return err
 		}
 		ks = c.Keyset
-		if err := storeKeyset(ctx, tx, tenant, c); err != nil {
+		if ks.Position, err = storeKeyset(ctx, tx, tenant, c); err != nil {
 			return err
 		}
+		ks.SetPositions(c)
 		return db.notify(ctx, tx, tenant)
 	})
 	if userErr != nil {
@@ -77,19 +78,24 @@ func (db *DB) UpdateKeyset(ctx context.Context, tenant string, fn func(*signet.K
 	return ks, nil
 }
 
-// loadKeyset reads a tenant's keys in the order they were added.
+// loadKeyset reads a tenant's keys in the order they were added, and its
+// change position.
 // Returns ErrTenantNotFound for an unknown tenant.
 func loadKeyset(ctx context.Context, q querier, tenant string) (signet.Keyset, error) {
-	var found bool
+	var (
+		found bool
+		pos   int64
+	)
 	keys, err := queryAll(ctx, q, keysetQuery, []any{tenant}, func(rows sqlcodec.Scanner) (*signet.Key, error) {
 		found = true
 		var (
 			k                                signet.Key
 			kid, alg, state                  *string
 			created, since, until, revokedAt *int64
+			keyPos                           *int64
 		)
 		if err := rows.Scan(&kid, &alg, &state, &k.Certificate, &k.SealedPrivateKey,
-			&created, &since, &until, &revokedAt); err != nil {
+			&created, &since, &until, &revokedAt, &keyPos, &pos); err != nil {
 			return nil, err
 		}
 		if kid == nil { // the tenant has no keys
@@ -98,6 +104,7 @@ func loadKeyset(ctx context.Context, q querier, tenant string) (signet.Keyset, e
 		k.KID, k.Algorithm, k.State = *kid, *alg, signet.KeyState(*state)
 		k.CreatedAt, k.CurrentSince = sqlcodec.DecodeTime(created), sqlcodec.DecodeTime(since)
 		k.CurrentUntil, k.RevokedAt = sqlcodec.DecodeTime(until), sqlcodec.DecodeTime(revokedAt)
+		k.Position = *keyPos
 		return &k, nil
 	})
 	if err != nil {
@@ -106,7 +113,7 @@ func loadKeyset(ctx context.Context, q querier, tenant string) (signet.Keyset, e
 	if !found {
 		return signet.Keyset{}, signet.ErrTenantNotFound
 	}
-	ks := signet.Keyset{Tenant: tenant}
+	ks := signet.Keyset{Tenant: tenant, Position: pos}
 	for _, k := range keys {
 		if k != nil {
 			ks.Keys = append(ks.Keys, *k)
@@ -115,35 +122,41 @@ func loadKeyset(ctx context.Context, q querier, tenant string) (signet.Keyset, e
 	return ks, nil
 }
 
-// storeKeyset writes a change of tenant's keyset: its new, changed and
-// removed keys and its events.
+// storeKeyset writes a change of tenant's keyset: it advances the tenant's
+// change position and stores the new keys (at that position), the changed
+// and removed ones and the events. It returns the new position.
 // Returns ErrConflict if a new kid or an idempotency key is taken.
-func storeKeyset(ctx context.Context, tx pgx.Tx, tenant string, c signet.KeysetChange) error {
+func storeKeyset(ctx context.Context, tx pgx.Tx, tenant string, c signet.KeysetChange) (int64, error) {
+	var pos int64
+	if err := tx.QueryRow(ctx, `UPDATE tenants SET position = position + 1 WHERE name = $1 RETURNING position`, tenant).Scan(&pos); err != nil {
+		return 0, err
+	}
 	for _, k := range c.Insert {
-		if err := insertKey(ctx, tx, tenant, k); err != nil {
-			return err
+		if err := insertKey(ctx, tx, tenant, k, pos); err != nil {
+			return 0, err
 		}
 	}
 	for _, k := range c.Update {
 		if err := updateKey(ctx, tx, tenant, k); err != nil {
-			return err
+			return 0, err
 		}
 	}
 	for _, kid := range c.Delete {
 		if _, err := tx.Exec(ctx, `DELETE FROM signing_keys WHERE tenant = $1 AND kid = $2`, tenant, kid); err != nil {
-			return err
+			return 0, err
 		}
 	}
-	return insertEvents(ctx, tx, tenant, c.Events)
+	return pos, insertEvents(ctx, tx, tenant, c.Events)
 }
 
-func insertKey(ctx context.Context, tx pgx.Tx, tenant string, k signet.Key) error {
+// insertKey stores a new key of tenant at change position pos.
+func insertKey(ctx context.Context, tx pgx.Tx, tenant string, k signet.Key, pos int64) error {
 	args, err := sqlcodec.KeyArgs(tenant, k)
 	if err != nil {
 		return err
 	}
-	_, err = tx.Exec(ctx, `INSERT INTO signing_keys (`+sqlcodec.KeyColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, args...)
+	_, err = tx.Exec(ctx, `INSERT INTO signing_keys (`+sqlcodec.KeyColumns+`, position)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, append(args, pos)...)
 	if isConstraint(err) {
 		return signet.Errorf(signet.ECONFLICT, "Signing key %s already exists.", k.KID)
 	}

@@ -33,6 +33,11 @@ type DB struct {
 	// bounds them and retries them once (see read).
 	reads    *pooled
 	timeouts Timeouts
+	// beat is a pool of one connection for the replica heartbeats and
+	// acknowledgements, so that requests holding every connection of pool
+	// (a burst of rotations queued on a tenant's row lock) do not delay a
+	// heartbeat past its expiry.
+	beat *pgxpool.Pool
 	// channel is the LISTEN/NOTIFY channel of the schema the tables live in.
 	channel string
 
@@ -149,10 +154,18 @@ func OpenTimeouts(ctx context.Context, dsn string, t Timeouts) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: open: %w", err)
 	}
+	beatCfg := cfg.Copy()
+	beatCfg.MaxConns, beatCfg.MinConns = 1, 0
+	beat, err := pgxpool.NewWithConfig(ctx, beatCfg)
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: open: %w", err)
+	}
 	closing, cancel := context.WithCancel(context.Background())
 	db := &DB{
 		pool:         pool,
 		timeouts:     t,
+		beat:         beat,
 		channel:      channelName(schema),
 		Now:          time.Now,
 		Logger:       slog.New(slog.DiscardHandler),
@@ -187,6 +200,7 @@ func (db *DB) Close() error {
 	db.close()
 	db.mu.Unlock()
 	db.watches.Wait()
+	db.beat.Close()
 	db.pool.Close()
 	return nil
 }

@@ -34,7 +34,7 @@ func (db *DB) CreateTenant(ctx context.Context, t signet.Tenant, ks signet.Keyse
 		if err := insertHosts(ctx, tx, t.Name, t.Hosts); err != nil {
 			return err
 		}
-		if err := storeKeyset(ctx, tx, t.Name, signet.KeysetChange{Insert: ks.Keys, Events: ks.Events}); err != nil {
+		if _, err := storeKeyset(ctx, tx, t.Name, signet.KeysetChange{Insert: ks.Keys, Events: ks.Events}); err != nil {
 			return err
 		}
 		return db.notify(ctx, tx, t.Name)

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 
 	"github.com/signet-auth/signet"
@@ -49,7 +50,9 @@ func (db *DB) UpdateKeyset(ctx context.Context, tenant string, fn func(*signet.K
 			return err
 		}
 		ks = c.Keyset
-		return storeKeyset(ctx, tx, tenant, c)
+		ks.Position, err = storeKeyset(ctx, tx, tenant, c)
+		ks.SetPositions(c)
+		return err
 	})
 	if userErr != nil {
 		return signet.Keyset{}, userErr
@@ -66,20 +69,21 @@ func (db *DB) UpdateKeyset(ctx context.Context, tenant string, fn func(*signet.K
 	return ks, nil
 }
 
-// loadKeyset reads a tenant's keys in the order they were added.
+// loadKeyset reads a tenant's keys in the order they were added, and its
+// change position.
 // Returns ErrTenantNotFound for an unknown tenant.
 func loadKeyset(ctx context.Context, q querier, tenant string) (signet.Keyset, error) {
-	ok, err := tenantExists(ctx, q, tenant)
-	if err != nil {
+	var pos int64
+	err := q.QueryRowContext(ctx, `SELECT position FROM tenants WHERE name = ?`, tenant).Scan(&pos)
+	if errors.Is(err, sql.ErrNoRows) {
+		return signet.Keyset{}, signet.ErrTenantNotFound
+	} else if err != nil {
 		return signet.Keyset{}, err
 	}
-	if !ok {
-		return signet.Keyset{}, signet.ErrTenantNotFound
-	}
 	keys, err := queryAll(ctx, q, `SELECT kid, algorithm, state, certificate, sealed_private_key,
-		created_at, current_since, current_until, revoked_at
+		created_at, current_since, current_until, revoked_at, position
 		FROM signing_keys WHERE tenant = ? ORDER BY seq`, []any{tenant}, scanKey)
-	return signet.Keyset{Tenant: tenant, Keys: keys}, err
+	return signet.Keyset{Tenant: tenant, Keys: keys, Position: pos}, err
 }
 
 func scanKey(r sqlcodec.Scanner) (signet.Key, error) {
@@ -87,40 +91,46 @@ func scanKey(r sqlcodec.Scanner) (signet.Key, error) {
 		k                                signet.Key
 		created, since, until, revokedAt *int64
 	)
-	err := r.Scan(&k.KID, &k.Algorithm, &k.State, &k.Certificate, &k.SealedPrivateKey, &created, &since, &until, &revokedAt)
+	err := r.Scan(&k.KID, &k.Algorithm, &k.State, &k.Certificate, &k.SealedPrivateKey, &created, &since, &until, &revokedAt, &k.Position)
 	k.CreatedAt, k.CurrentSince = sqlcodec.DecodeTime(created), sqlcodec.DecodeTime(since)
 	k.CurrentUntil, k.RevokedAt = sqlcodec.DecodeTime(until), sqlcodec.DecodeTime(revokedAt)
 	return k, err
 }
 
-// storeKeyset writes a change of tenant's keyset: its new, changed and
-// removed keys and its events.
+// storeKeyset writes a change of tenant's keyset: it advances the tenant's
+// change position and stores the new keys (at that position), the changed
+// and removed ones and the events. It returns the new position.
 // Returns ErrConflict if a new kid or an idempotency key is taken.
-func storeKeyset(ctx context.Context, tx *sql.Tx, tenant string, c signet.KeysetChange) error {
+func storeKeyset(ctx context.Context, tx *sql.Tx, tenant string, c signet.KeysetChange) (int64, error) {
+	var pos int64
+	if err := tx.QueryRowContext(ctx, `UPDATE tenants SET position = position + 1 WHERE name = ? RETURNING position`, tenant).Scan(&pos); err != nil {
+		return 0, err
+	}
 	for _, k := range c.Insert {
-		if err := insertKey(ctx, tx, tenant, k); err != nil {
-			return err
+		if err := insertKey(ctx, tx, tenant, k, pos); err != nil {
+			return 0, err
 		}
 	}
 	for _, k := range c.Update {
 		if err := updateKey(ctx, tx, tenant, k); err != nil {
-			return err
+			return 0, err
 		}
 	}
 	for _, kid := range c.Delete {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM signing_keys WHERE tenant = ? AND kid = ?`, tenant, kid); err != nil {
-			return err
+			return 0, err
 		}
 	}
-	return insertEvents(ctx, tx, tenant, c.Events)
+	return pos, insertEvents(ctx, tx, tenant, c.Events)
 }
 
-func insertKey(ctx context.Context, tx *sql.Tx, tenant string, k signet.Key) error {
+// insertKey stores a new key of tenant at change position pos.
+func insertKey(ctx context.Context, tx *sql.Tx, tenant string, k signet.Key, pos int64) error {
 	args, err := sqlcodec.KeyArgs(tenant, k)
 	if err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO signing_keys (`+sqlcodec.KeyColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
+	_, err = tx.ExecContext(ctx, `INSERT INTO signing_keys (`+sqlcodec.KeyColumns+`, position) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, append(args, pos)...)
 	if isConstraint(err) {
 		return signet.Errorf(signet.ECONFLICT, "Signing key %s already exists.", k.KID)
 	}

@@ -33,7 +33,8 @@ func (db *DB) CreateTenant(ctx context.Context, t signet.Tenant, ks signet.Keyse
 		if err := insertHosts(ctx, tx, t.Name, t.Hosts); err != nil {
 			return err
 		}
-		return storeKeyset(ctx, tx, t.Name, signet.KeysetChange{Insert: ks.Keys, Events: ks.Events})
+		_, err = storeKeyset(ctx, tx, t.Name, signet.KeysetChange{Insert: ks.Keys, Events: ks.Events})
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("create tenant %s: %w", t.Name, err)

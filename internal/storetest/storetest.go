@@ -29,6 +29,8 @@ func Run(t *testing.T, open func(t *testing.T) signet.Store) {
 	t.Run("ResourceServers", func(t *testing.T) { testResourceServers(t, open) })
 	t.Run("ClientGrants", func(t *testing.T) { testClientGrants(t, open) })
 	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, open) })
+	t.Run("Positions", func(t *testing.T) { testPositions(t, open) })
+	t.Run("Replicas", func(t *testing.T) { testReplicas(t, open) })
 }
 
 // base is the suite's clock: microsecond precision (what every backend keeps)
