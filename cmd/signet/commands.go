@@ -233,7 +233,7 @@ func writeUsage(w io.Writer) {
 		if c.args != "" {
 			line += " " + c.args
 		}
-		fmt.Fprintf(w, "%-30s %s\n", line, c.summary)
+		fmt.Fprintf(w, "%-32s %s\n", line, c.summary)
 	}
 	fmt.Fprint(w, "\nRun \"signet <command> --help\" for a command's flags, environment and an example;\n"+
 		"\"signet keys --help\" lists a group's commands.\n")
@@ -247,7 +247,7 @@ func writeGroupHelp(w io.Writer, group string) {
 		if c.args != "" {
 			line += " " + c.args
 		}
-		fmt.Fprintf(w, "%-30s %s\n", line, c.summary)
+		fmt.Fprintf(w, "%-32s %s\n", line, c.summary)
 	}
 	fmt.Fprintf(w, "\nRun \"signet %s <command> --help\" for a command's flags and an example.\n", group)
 }
@@ -269,7 +269,7 @@ func (c command) writeHelp(w io.Writer, fs *flag.FlagSet) {
 	if c.name == "loadtest" {
 		fmt.Fprint(w, "  SIGNET_CLIENT_SECRET\n    \tthe client secret, instead of --client-secret\n")
 	} else {
-		fmt.Fprint(w, "  SIGNET_<FLAG>\n    \tevery flag above, as named after it; the command line wins\n")
+		fmt.Fprint(w, "  SIGNET_<FLAG>\n    \tthe flags above marked (env …); the command line wins\n")
 	}
 	if c.flags&flagsStore != 0 && !c.creates {
 		fmt.Fprint(w, "\nThe database must exist: run \"signet serve\" (or \"signet tenants create\") first.\n")
