@@ -31,47 +31,14 @@ type dashboardCredentials struct {
 	Password string `json:"password"`
 }
 
-// adminCommands are the `signet admins …` subcommands.
-var adminCommands = []string{"create", "list", "grant", "ungrant", "password", "delete"}
-
-const adminsUsage = `Usage: signet admins <command> [flags]
-
-Dashboard administrators sign in at /dashboard/ and manage the tenants
-granted to them.
-
-Commands:
-  admins create EMAIL [--tenant T] [--password-stdin]
-                           create an administrator granted tenant T (default
-                           "default"); prints a generated password once, or
-                           reads one line from standard input
-  admins list              list administrators and their tenants
-  admins grant EMAIL TENANT...
-                           let an administrator manage more tenants
-  admins ungrant EMAIL TENANT...
-                           take tenants away from an administrator
-  admins password EMAIL [--password-stdin]
-                           set a new password (generated unless read from
-                           standard input) and sign out every session
-  admins delete EMAIL      delete an administrator and sign out its sessions
-
-They take --data-dir and --database like the other operator commands.
-`
-
 // admins runs `signet admins …`.
-func admins(ctx context.Context, args []string, env Env) error {
-	if len(args) == 0 || !slices.Contains(adminCommands, args[0]) {
-		if len(args) > 0 && args[0] != "-h" && args[0] != "--help" && args[0] != "help" {
-			fmt.Fprintf(env.Stderr, "signet: unknown command %q\n\n", "admins "+args[0])
-		}
-		fmt.Fprint(env.Stderr, adminsUsage)
-		return errUsage
-	}
-	sub, args := args[0], args[1:]
+func admins(ctx context.Context, cmd command, args []string, env Env) error {
+	sub := strings.TrimPrefix(cmd.name, "admins ")
 	var (
 		c         config
 		fromStdin bool
 	)
-	_, err := c.parse("admins "+sub, args, env, false, func(fs *flag.FlagSet) {
+	_, err := c.parse(cmd.name, args, env, func(fs *flag.FlagSet) {
 		if sub == "create" || sub == "password" {
 			fs.BoolVar(&fromStdin, "password-stdin", false, "read the password from the first line of standard input instead of generating one")
 		}
@@ -107,13 +74,10 @@ func admins(ctx context.Context, args []string, env Env) error {
 		return pw, false, nil
 	}
 	// byEmail finds the administrator named by the first argument.
-	byEmail := func(usage string, minArgs int) (signet.Admin, error) {
-		if len(c.args) < minArgs {
-			return signet.Admin{}, errors.New("usage: signet " + usage)
-		}
+	byEmail := func() (signet.Admin, error) {
 		email, err := signet.NormalizeEmail(c.args[0])
 		if err != nil {
-			return signet.Admin{}, errors.New(signet.ErrorMessage(err))
+			return signet.Admin{}, err
 		}
 		a, err := as.AdminByEmail(ctx, email)
 		if errors.Is(err, signet.ErrAdminNotFound) {
@@ -124,9 +88,6 @@ func admins(ctx context.Context, args []string, env Env) error {
 
 	switch sub {
 	case "create":
-		if len(c.args) != 1 {
-			return errors.New("usage: signet admins create EMAIL [--tenant T] [--password-stdin]")
-		}
 		pw, generated, err := readPassword()
 		if err != nil {
 			return err
@@ -150,7 +111,7 @@ func admins(ctx context.Context, args []string, env Env) error {
 			fmt.Fprintf(out, "%s\t%s\t%s\t%s\n", a.Email, orDash(strings.Join(a.Tenants, " ")), stamp(a.CreatedAt), stamp(a.LastSignInAt))
 		}
 	case "grant", "ungrant":
-		a, err := byEmail("admins "+sub+" EMAIL TENANT...", 2)
+		a, err := byEmail()
 		if err != nil {
 			return err
 		}
@@ -173,7 +134,7 @@ func admins(ctx context.Context, args []string, env Env) error {
 		}
 		fmt.Fprintf(out, "email\t%s\ntenants\t%s\n", a.Email, orDash(strings.Join(a.Tenants, " ")))
 	case "password":
-		a, err := byEmail("admins password EMAIL [--password-stdin]", 1)
+		a, err := byEmail()
 		if err != nil {
 			return err
 		}
@@ -201,7 +162,7 @@ func admins(ctx context.Context, args []string, env Env) error {
 			fmt.Fprintln(out, "The password is shown only now; store it safely.")
 		}
 	case "delete":
-		a, err := byEmail("admins delete EMAIL", 1)
+		a, err := byEmail()
 		if err != nil {
 			return err
 		}
@@ -226,7 +187,7 @@ func newPassword() string { return secret.ID(24) }
 func createAdmin(ctx context.Context, as signet.AdminStore, email, pw string, tenants []string) (signet.Admin, error) {
 	norm, err := signet.NormalizeEmail(email)
 	if err != nil {
-		return signet.Admin{}, errors.New(signet.ErrorMessage(err))
+		return signet.Admin{}, err
 	}
 	hash, err := password.Hash(pw)
 	if err != nil {

@@ -89,14 +89,16 @@ func TestAdminsCommands(t *testing.T) {
 		{"no password", "", []string{"create", "dave@example.com", "--password-stdin"}, "--password-stdin"},
 		{"grant unknown tenant", "", []string{"grant", "bob@example.com", "nope"}, "no tenant nope"},
 		{"grant unknown admin", "", []string{"grant", "nobody@example.com", "default"}, "no administrator nobody@example.com"},
-		{"grant without tenant", "", []string{"grant", "bob@example.com"}, "usage"},
 	} {
 		if _, errs, code := in.admin(tc.stdin, tc.args...); code != 1 || !strings.Contains(errs, tc.want) {
 			t.Errorf("%s: exit %d, stderr %q; want 1 and %q", tc.name, code, errs, tc.want)
 		}
 	}
-	if _, errs, code := in.admin("", "frob"); code != 2 || !strings.Contains(errs, `unknown command "admins frob"`) {
+	if _, errs, code := in.admin("", "frob"); code != 2 || !strings.Contains(errs, `admins: unknown command "frob"`) {
 		t.Errorf("admins frob = %d %q", code, errs)
+	}
+	if _, errs, code := in.admin("", "grant", "bob@example.com"); code != 2 || !strings.Contains(errs, "admins grant: missing TENANT") {
+		t.Errorf("grant without tenant = %d %q", code, errs)
 	}
 
 	// grant, ungrant and list.

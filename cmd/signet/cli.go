@@ -39,25 +39,9 @@ func (f *durationFlag) Set(v string) error {
 	return nil
 }
 
-// commands are the operator commands.
-var commands = []string{
-	"tenants create", "tenants update", "tenants list",
-	"clients create", "clients list", "clients saml",
-	"apis create", "apis list",
-	"keys list", "keys rotate", "keys revoke",
-}
-
-// operate runs the operator commands: tenants, clients and keys.
-func operate(ctx context.Context, group string, args []string, env Env) error {
-	if len(args) == 0 {
-		fmt.Fprint(env.Stderr, usage)
-		return errUsage
-	}
-	sub, args := args[0], args[1:]
-	if !slices.Contains(commands, group+" "+sub) {
-		fmt.Fprintf(env.Stderr, "signet: unknown command %q\n\n%s", group+" "+sub, usage)
-		return errUsage
-	}
+// operate runs the operator commands of the groups tenants, clients, apis
+// and keys.
+func operate(ctx context.Context, cmd command, args []string, env Env) (err error) {
 	var (
 		c             config
 		hosts         stringsFlag
@@ -73,8 +57,17 @@ func operate(ctx context.Context, group string, args []string, env Env) error {
 		jwksMaxAge    time.Duration
 		samlF         samlFlags
 	)
-	_, err := c.parse(group+" "+sub, args, env, false, func(fs *flag.FlagSet) {
-		switch group + " " + sub {
+	defer func() {
+		if errors.Is(err, signet.ErrTenantNotFound) {
+			name := c.Tenant
+			if strings.HasPrefix(cmd.name, "tenants ") && len(c.args) > 0 {
+				name = c.args[0]
+			}
+			err = fmt.Errorf("no tenant %s", name)
+		}
+	}()
+	_, err = c.parse(cmd.name, args, env, func(fs *flag.FlagSet) {
+		switch cmd.name {
 		case "tenants create":
 			fs.Var(&hosts, "host", "a host (host[:port]) that reaches the tenant; repeatable")
 			fs.StringVar(&alg, "alg", signet.DefaultAlgorithm, "signing algorithm: RS256 or ES256")
@@ -102,7 +95,19 @@ func operate(ctx context.Context, group string, args []string, env Env) error {
 	if err != nil {
 		return err
 	}
-	log, err := c.logger(env.Stderr)
+	// Flags that must be given are checked before the store is opened.
+	switch {
+	case cmd.name == "clients create" && name == "":
+		return usagef(cmd.name, "--name is required")
+	case cmd.name == "clients create" && audience == "" && strings.TrimSpace(scopes) != "":
+		return usagef(cmd.name, "--scopes needs --audience")
+	case cmd.name == "apis create" && audience == "":
+		return usagef(cmd.name, "--identifier is required")
+	}
+	if c.Addr == "" {
+		c.Addr = "127.0.0.1:8080" // the port of the default public URL
+	}
+	public, err := c.publicURL(c.Addr)
 	if err != nil {
 		return err
 	}
@@ -111,23 +116,23 @@ func operate(ctx context.Context, group string, args []string, env Env) error {
 		return err
 	}
 	defer store.Close()
-	sealer, err := c.sealer(ctx, env, store, log)
-	if err != nil {
-		return err
+	var ring *keyring.Ring
+	if cmd.master {
+		log, err := c.logger(env.Stderr)
+		if err != nil {
+			return err
+		}
+		sealer, err := c.sealer(ctx, env, store, log)
+		if err != nil {
+			return err
+		}
+		ring = keyring.New(keyring.Config{Store: store, Sealer: sealer, Pool: keygen.NewPool(0), Scheme: public.Scheme, JWKSMaxAge: jwksMaxAge})
 	}
-	public, err := c.publicURL(c.Addr)
-	if err != nil {
-		return err
-	}
-	ring := keyring.New(keyring.Config{Store: store, Sealer: sealer, Pool: keygen.NewPool(0), Scheme: public.Scheme, JWKSMaxAge: jwksMaxAge})
 	out := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
 	defer out.Flush()
 
-	switch group + " " + sub {
+	switch cmd.name {
 	case "tenants create":
-		if len(c.args) != 1 {
-			return errors.New("usage: signet tenants create NAME [--host HOST]...")
-		}
 		tname := c.args[0]
 		if len(hosts) == 0 {
 			hosts = stringsFlag{tname + "." + public.Host}
@@ -138,9 +143,6 @@ func operate(ctx context.Context, group string, args []string, env Env) error {
 		}
 		fmt.Fprintf(out, "created tenant %s\nissuer\t%s\njwks\t%s.well-known/jwks.json\n", t.Name, ring.Issuer(t.Hosts[0]), ring.Issuer(t.Hosts[0]))
 	case "tenants update":
-		if len(c.args) != 1 {
-			return errors.New("usage: signet tenants update NAME [--add-host H] [--remove-host H] [--rotation-period D] [--revoke-previous-after D] [--min-next-age D]")
-		}
 		t, err := ring.UpdateTenant(ctx, c.args[0], keyring.ActorCLI, func(t *signet.Tenant) error {
 			for _, h := range removeHosts {
 				i := slices.Index(t.Hosts, strings.ToLower(h))
@@ -162,7 +164,7 @@ func operate(ctx context.Context, group string, args []string, env Env) error {
 			return nil
 		})
 		if err != nil {
-			return errors.New(signet.ErrorMessage(err))
+			return err
 		}
 		printTenants(out, []signet.Tenant{t})
 	case "tenants list":
@@ -172,15 +174,9 @@ func operate(ctx context.Context, group string, args []string, env Env) error {
 		}
 		printTenants(out, ts)
 	case "clients create":
-		if name == "" {
-			return errors.New("clients create: --name is required")
-		}
 		var sc []string
 		if scopes != "" {
 			sc = strings.Fields(scopes)
-		}
-		if audience == "" && len(sc) > 0 {
-			return errors.New("clients create: --scopes needs --audience")
 		}
 		cl, sec, err := createClient(ctx, store, c.Tenant, name, audience, sc)
 		if err != nil {
@@ -202,11 +198,8 @@ func operate(ctx context.Context, group string, args []string, env Env) error {
 		if err != nil {
 			return err
 		}
-		return clientsSAML(ctx, store, c.Tenant, ring.Issuer(t.Hosts[0]), c.args, samlF, out)
+		return clientsSAML(ctx, store, c.Tenant, public.Scheme+"://"+t.Hosts[0]+"/", c.args[0], samlF, out)
 	case "apis create":
-		if audience == "" {
-			return errors.New("apis create: --identifier is required")
-		}
 		if name == "" {
 			name = audience
 		}
@@ -221,7 +214,7 @@ func operate(ctx context.Context, group string, args []string, env Env) error {
 			rs.Scopes = append(rs.Scopes, signet.Scope{Value: sc})
 		}
 		if err := store.CreateResourceServer(ctx, rs); err != nil {
-			return errors.New(signet.ErrorMessage(err))
+			return err
 		}
 		fmt.Fprintf(out, "id\t%s\nidentifier\t%s\n", rs.ID, rs.Identifier)
 	case "apis list":
@@ -265,16 +258,20 @@ func operate(ctx context.Context, group string, args []string, env Env) error {
 			fmt.Fprintf(env.Stderr, "signet: warning: %s\n", rot.Warning)
 		}
 	case "keys revoke":
-		if len(c.args) != 1 {
-			return errors.New("usage: signet keys revoke KID")
-		}
 		k, err := ring.Revoke(ctx, c.Tenant, c.args[0], keyring.ActorCLI)
-		if err != nil {
-			return errors.New(signet.ErrorMessage(err))
+		switch {
+		case errors.Is(err, signet.ErrRevokeCurrent):
+			return fmt.Errorf("%s is the current signing key and cannot be revoked: rotate first (signet keys rotate --tenant %s), "+
+				"or rotate and revoke it in one step with signet keys rotate --tenant %s --revoke-current", c.args[0], c.Tenant, c.Tenant)
+		case errors.Is(err, signet.ErrRevokeNext):
+			return fmt.Errorf("%s is the next signing key and has never signed: it cannot be revoked; "+
+				"rotate twice to replace it (signet keys rotate --tenant %s)", c.args[0], c.Tenant)
+		case err != nil:
+			return err
 		}
 		fmt.Fprintf(out, "revoked\t%s\n", k.KID)
 	default:
-		return fmt.Errorf("unknown command %q", group+" "+sub)
+		return fmt.Errorf("unknown command %q", cmd.name)
 	}
 	return nil
 }
@@ -317,6 +314,9 @@ func stamp(t time.Time) string {
 func createClient(ctx context.Context, store signet.Store, tenant, name, audience string, scopes []string) (signet.Client, string, error) {
 	if audience != "" {
 		rs, err := store.ResourceServerByIdentifier(ctx, tenant, audience)
+		if errors.Is(err, signet.ErrNotFound) {
+			return signet.Client{}, "", fmt.Errorf("tenant %s has no API %s (see signet apis list)", tenant, audience)
+		}
 		if err != nil {
 			return signet.Client{}, "", fmt.Errorf("api %s: %w", audience, err)
 		}

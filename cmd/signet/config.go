@@ -24,9 +24,6 @@ import (
 // defaultJWKSMaxAge is serve's --jwks-max-age unless told otherwise.
 const defaultJWKSMaxAge = 5 * time.Minute
 
-// errUsage means the flag package has already explained the problem.
-var errUsage = errors.New("usage")
-
 // config is every setting; each flag has a SIGNET_* environment equivalent.
 type config struct {
 	Addr       string
@@ -56,20 +53,34 @@ type config struct {
 	DBTxTimeout        time.Duration
 	// args are the positional arguments.
 	args []string
+	// create lets openStore and sealer make the data dir, the SQLite
+	// database and the master key (serve, tenants create); otherwise they
+	// must exist.
+	create bool
 }
 
-// flags registers the common flags on fs; serve adds the server's flags.
-func (c *config) flags(fs *flag.FlagSet, server bool) {
-	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "address to listen on")
-	fs.StringVar(&c.PublicURL, "public-url", "", "public base URL of the default tenant (default http://localhost:<port of --addr>, https with --tls-cert)")
-	fs.StringVar(&c.DataDir, "data-dir", "./signet-data", "directory for the SQLite database, master key and admin credentials")
-	fs.StringVar(&c.Database, "database", "", "database DSN: a SQLite file path or sqlite:PATH (default <data-dir>/signet.db), or a postgres:// URL shared by replicas")
-	fs.DurationVar(&c.DBConnectTimeout, "db-connect-timeout", postgres.DefaultConnectTimeout, "PostgreSQL: how long opening a connection may take")
-	fs.DurationVar(&c.DBStatementTimeout, "db-statement-timeout", postgres.DefaultStatementTimeout, "PostgreSQL: how long a read may take (its one retry included) and the server's statement_timeout")
-	fs.DurationVar(&c.DBTxTimeout, "db-tx-timeout", postgres.DefaultTxTimeout, "how long a write transaction may take, up to COMMIT's answer (PostgreSQL: its one retry included, and the server's idle_in_transaction_session_timeout; SQLite: the wait for another process's write lock)")
-	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
-	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
-	if server {
+// flags registers on fs the common flags of the groups set.
+func (c *config) flags(fs *flag.FlagSet, set flagGroup) {
+	if set&flagsAddr != 0 {
+		usage := "address to listen on"
+		if set&flagsServe == 0 {
+			usage = "the server's --addr: its port is the default public URL's"
+		}
+		fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", usage)
+	}
+	if set&flagsPublic != 0 {
+		fs.StringVar(&c.PublicURL, "public-url", "", "public base URL of the default tenant (default http://localhost:<port of --addr>, https with --tls-cert)")
+	}
+	if set&flagsStore != 0 {
+		fs.StringVar(&c.DataDir, "data-dir", "./signet-data", "directory for the SQLite database, master key and admin credentials")
+		fs.StringVar(&c.Database, "database", "", "database DSN: a SQLite file path or sqlite:PATH (default <data-dir>/signet.db), or a postgres:// URL shared by replicas")
+		fs.DurationVar(&c.DBConnectTimeout, "db-connect-timeout", postgres.DefaultConnectTimeout, "PostgreSQL: how long opening a connection may take")
+		fs.DurationVar(&c.DBStatementTimeout, "db-statement-timeout", postgres.DefaultStatementTimeout, "PostgreSQL: how long a read may take (its one retry included) and the server's statement_timeout")
+		fs.DurationVar(&c.DBTxTimeout, "db-tx-timeout", postgres.DefaultTxTimeout, "how long a write transaction may take, up to COMMIT's answer (PostgreSQL: its one retry included, and the server's idle_in_transaction_session_timeout; SQLite: the wait for another process's write lock)")
+	}
+	if set&flagsServe != 0 {
+		fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
+		fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
 		fs.DurationVar(&c.JWKSMaxAge, "jwks-max-age", defaultJWKSMaxAge, "Cache-Control max-age of the JWKS")
 		fs.DurationVar(&c.Resync, "resync", 5*time.Minute, "how often every tenant is reloaded from the database in full (a safety net behind the change feed)")
 		fs.DurationVar(&c.PublishDelay, "publish-delay", 2*time.Second, "without acknowledgements (SQLite, or --max-staleness 0), how long a new current key must have been published before this replica signs with it (until then the previous key signs); replicas on PostgreSQL wait instead until every live replica publishes it; 0 for a single process")
@@ -78,7 +89,8 @@ func (c *config) flags(fs *flag.FlagSet, server bool) {
 		fs.StringVar(&c.TLSKey, "tls-key", "", "PEM private key file for --tls-cert")
 		fs.StringVar(&c.DashboardHost, "dashboard-host", "", "host[:port] (comma-separated for several) on which /dashboard/ answers besides the tenants' hosts")
 		fs.StringVar(&c.MetricsAddr, "metrics-addr", "", "address of a plain-HTTP listener of its own for GET /metrics, which then leaves the main listener (default: on the main listener)")
-	} else {
+	}
+	if set&flagsTenant != 0 {
 		fs.StringVar(&c.Tenant, "tenant", "default", "tenant to act on")
 	}
 	fs.VisitAll(func(f *flag.Flag) { f.Usage += " (env " + envName(f.Name) + ")" })
@@ -102,29 +114,27 @@ func envName(flagName string) string {
 	return "SIGNET_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
 }
 
-// parse parses args into c. It returns errUsage after printing help.
-func (c *config) parse(name string, args []string, env Env, server bool, extra func(fs *flag.FlagSet)) (*flag.FlagSet, error) {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
-	c.flags(fs, server)
+// parse parses args into c for the command named name (see commandTable):
+// its common flags, from the environment and then args, and the flags extra
+// registers. Returns errHelp after printing the command's help, and a
+// *usageError for a command line that cannot run.
+func (c *config) parse(name string, args []string, env Env, extra func(fs *flag.FlagSet)) (*flag.FlagSet, error) {
+	cmd, ok := lookup(name)
+	if !ok {
+		return nil, &usageError{fmt.Sprintf("unknown command %q", name)}
+	}
+	c.create = cmd.creates
+	fs := flag.NewFlagSet("signet "+name, flag.ContinueOnError)
+	c.flags(fs, cmd.flags)
 	if err := applyEnv(fs, env.Getenv); err != nil {
 		return nil, err
 	}
 	if extra != nil {
 		extra(fs)
 	}
-	// Flags may follow positional arguments ("tenants create acme --host h"):
-	// parse again after each positional one.
-	var positional []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, errUsage
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		positional = append(positional, fs.Arg(0))
-		args = fs.Args()[1:]
+	positional, err := cmd.parseFlags(fs, args, env)
+	if err != nil {
+		return nil, err
 	}
 	c.args = positional
 	if c.TLSCert != "" && c.TLSKey == "" || c.TLSCert == "" && c.TLSKey != "" {
@@ -157,14 +167,18 @@ func (c *config) publicURL(listenAddr string) (*url.URL, error) {
 	return u, nil
 }
 
+// logger returns the logger --log-format and --log-level ask for; text at
+// level info for commands without them.
 func (c *config) logger(w io.Writer) (*slog.Logger, error) {
 	var level slog.Level
-	if err := level.UnmarshalText([]byte(c.LogLevel)); err != nil {
+	if c.LogLevel == "" {
+		level = slog.LevelInfo
+	} else if err := level.UnmarshalText([]byte(c.LogLevel)); err != nil {
 		return nil, fmt.Errorf("--log-level %q: %w", c.LogLevel, err)
 	}
 	opts := &slog.HandlerOptions{Level: level}
 	switch c.LogFormat {
-	case "text":
+	case "text", "":
 		return slog.New(slog.NewTextHandler(w, opts)), nil
 	case "json":
 		return slog.New(slog.NewJSONHandler(w, opts)), nil
@@ -192,7 +206,15 @@ func (c *config) openStore(ctx context.Context) (signet.Store, error) {
 		}
 		return db, nil
 	}
-	if c.Database == "" {
+	if !c.create {
+		// sqlite.Open would make an empty database (and the default data
+		// dir) where none is.
+		if _, err := os.Stat(dsn); errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("no Signet database at %s: run `signet serve` first, or give --data-dir/--database", displayPath(dsn))
+		} else if err != nil {
+			return nil, fmt.Errorf("open database: %w", err)
+		}
+	} else if c.Database == "" {
 		if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
 			return nil, fmt.Errorf("data dir: %w", err)
 		}
@@ -221,13 +243,23 @@ func (c *config) sqlitePath() (string, error) {
 		if p := strings.TrimPrefix(dsn, "sqlite:"); p != "" {
 			return p, nil
 		}
+	case strings.Contains(dsn, "://"):
+		scheme, _, _ := strings.Cut(dsn, "://")
+		return "", fmt.Errorf("--database: the scheme %s:// is not supported: want a postgres:// or postgresql:// URL, sqlite:PATH, or a SQLite file path", scheme)
 	case strings.ContainsRune(dsn, '/') || strings.ContainsRune(dsn, filepath.Separator) || strings.HasSuffix(dsn, ".db"):
-		if !strings.Contains(dsn, "://") {
-			return dsn, nil
-		}
+		return dsn, nil
 	}
 	return "", fmt.Errorf("--database %q: want a postgres:// or postgresql:// URL, sqlite:PATH, or a SQLite file path "+
 		"with a directory or ending in .db (./%s.db); a bare name would make a new, empty database in the working directory", dsn, dsn)
+}
+
+// displayPath returns path as a user would type it: ./signet-data/signet.db
+// for the relative signet-data/signet.db.
+func displayPath(path string) string {
+	if filepath.IsAbs(path) || strings.HasPrefix(path, ".") {
+		return path
+	}
+	return "." + string(filepath.Separator) + path
 }
 
 // Names of the values cmd/signet keeps in the store's meta table.
@@ -278,6 +310,9 @@ func (c *config) sealer(ctx context.Context, env Env, store signet.Store, log *s
 	}
 	created := false
 	if missing {
+		if !hasCheck && len(tenants) == 0 && !c.create {
+			return nil, fmt.Errorf("no master key at %s and SIGNET_MASTER_KEY is not set: run `signet serve` first, or give --data-dir", displayPath(path))
+		}
 		if hasCheck || len(tenants) > 0 {
 			return nil, fmt.Errorf("master key file %s does not exist, but the database holds signing keys sealed under a master key%s: "+
 				"restore the file from a backup, set SIGNET_MASTER_KEY, or point --data-dir at the directory that holds it "+

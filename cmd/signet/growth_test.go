@@ -16,7 +16,7 @@ func TestKeysListGrowthWarning(t *testing.T) {
 	list := func() (stdout, stderr string) {
 		t.Helper()
 		var out, errb bytes.Buffer
-		code := Main(context.Background(), []string{"keys", "list", "--data-dir", in.dataDir, "--addr", in.addr},
+		code := Main(context.Background(), []string{"keys", "list", "--data-dir", in.dataDir},
 			Env{Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }})
 		if code != 0 {
 			t.Fatalf("keys list: exit %d: %s", code, errb.String())

@@ -122,7 +122,7 @@ func TestServeMetricsAddr(t *testing.T) {
 func TestDashboardHostEnv(t *testing.T) {
 	env := map[string]string{"SIGNET_DASHBOARD_HOST": "admin.example.test", "SIGNET_METRICS_ADDR": "127.0.0.1:9100"}
 	var c config
-	if _, err := c.parse("serve", nil, Env{Stderr: io.Discard, Getenv: func(k string) string { return env[k] }}, true, nil); err != nil {
+	if _, err := c.parse("serve", nil, Env{Stderr: io.Discard, Getenv: func(k string) string { return env[k] }}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if c.DashboardHost != "admin.example.test" || c.MetricsAddr != "127.0.0.1:9100" {

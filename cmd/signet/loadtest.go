@@ -13,26 +13,20 @@ import (
 	"github.com/signet-auth/signet/internal/loadtest"
 )
 
-// loadtestUsage heads `signet loadtest -h`.
-const loadtestUsage = `Usage: signet loadtest --url URL [--url URL]... [flags]
-
-Requests client_credentials tokens at full speed from every replica in turn,
+// loadtestAbout describes `signet loadtest` in its help.
+const loadtestAbout = `Requests client_credentials tokens at full speed from every replica in turn,
 verifies each against every replica's JWKS (cached as Cache-Control allows,
 refetched once on an unknown kid), rotates the signing key through one
 replica every --rotate-every, and reports tokens/s, latency, the
 propagation delay of each change to each replica, and verification failures:
 "key not revoked" (a bug; exit status 1 with --fail-on-unrevoked) and "key
 revoked" (expected). Client credentials come from --credentials (the
-admin-credentials.json of the first start) or the --client-* flags.
-
-Flags:
-`
+admin-credentials.json of the first start) or the --client-* flags.`
 
 // runLoadtest runs `signet loadtest`.
 func runLoadtest(ctx context.Context, args []string, env Env) error {
-	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
-	fs.Usage = func() { fmt.Fprint(env.Stderr, loadtestUsage); fs.PrintDefaults() }
+	cmd, _ := lookup("loadtest")
+	fs := flag.NewFlagSet("signet loadtest", flag.ContinueOnError)
 	var (
 		urls                        stringsFlag
 		cfg                         loadtest.Config
@@ -58,11 +52,8 @@ func runLoadtest(ctx context.Context, args []string, env Env) error {
 	fs.DurationVar(&propWait, "propagation-timeout", 10*time.Second, "how long a change may take to reach a replica")
 	fs.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	fs.BoolVar(&failOnUnrevoked, "fail-on-unrevoked", true, "exit with status 1 if a token of a non-revoked key fails to verify")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("loadtest: unexpected argument %q", fs.Arg(0))
+	if _, err := cmd.parseFlags(fs, args, env); err != nil {
+		return err
 	}
 	for _, u := range urls {
 		for _, s := range strings.Split(u, ",") {

@@ -4,11 +4,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/signet-auth/signet"
 )
 
 func main() {
@@ -31,74 +34,66 @@ type Env struct {
 	afterBootstrapStep func(step string) error
 }
 
-const usage = `Usage: signet <command> [flags]
-
-Commands:
-  serve                         run the server
-  tenants create NAME [--host H]...   create a tenant (default host NAME.<public host>)
-  tenants update NAME [--add-host H] [--remove-host H] [--rotation-period D]
-                 [--revoke-previous-after D] [--min-next-age D]
-                                change a tenant's hosts or automatic rotation policy
-  tenants list                  list tenants and their policies
-  clients create --name N [--audience A --scopes "s1 s2"]
-                                create a machine-to-machine application granted scopes on
-                                API A; prints its secret once
-  clients list                  list applications
-  clients saml CLIENT_ID [--audience A] [--recipient URL] [--sign-response] [--wsfed] ...
-                                make an application a SAML 2.0 SP (and WS-Fed RP); prints
-                                its sign-on and metadata URLs
-  apis create --identifier A [--name N] [--scopes "s1 s2"]
-                                create an API (resource server) whose tokens have audience A
-  apis list                     list APIs, the built-in Management API included
-  keys list                     list the tenant's signing keys
-  keys rotate [--revoke-current]
-                                rotate the tenant's signing key
-  keys revoke KID               revoke a previous signing key
-  admins create|list|grant|ungrant|password|delete
-                                dashboard administrators ("signet admins" for more)
-  users create|list|password|block|unblock|delete
-                                users who sign in to applications ("signet users" for more)
-  loadtest --url URL...         load replicas while rotating; verify every token (-h for flags)
-
-Operator commands take --tenant (default "default"), --data-dir, --database and
---public-url; run "signet <command> -h" for all flags.
-`
-
 // Main runs the program with args (without the program name) and returns its
-// exit code.
+// exit code: 0, 1 if the command failed, 2 for a command line that cannot
+// run. A failure is one line on stderr.
 func Main(ctx context.Context, args []string, env Env) int {
 	if env.Getenv == nil {
 		env.Getenv = func(string) string { return "" }
 	}
 	if len(args) == 0 {
-		fmt.Fprint(env.Stderr, usage)
+		writeUsage(env.Stderr)
 		return 2
 	}
-	var err error
-	switch cmd, rest := args[0], args[1:]; cmd {
-	case "serve":
-		err = serve(ctx, rest, env)
-	case "loadtest":
-		err = runLoadtest(ctx, rest, env)
-	case "tenants", "clients", "apis", "keys":
-		err = operate(ctx, cmd, rest, env)
-	case "admins":
-		err = admins(ctx, rest, env)
-	case "users":
-		err = users(ctx, rest, env)
-	case "help", "-h", "--help":
-		fmt.Fprint(env.Stdout, usage)
+	err := run(ctx, args, env)
+	var ue *usageError
+	switch {
+	case err == nil, errors.Is(err, errHelp):
 		return 0
-	default:
-		fmt.Fprintf(env.Stderr, "signet: unknown command %q\n\n%s", cmd, usage)
+	case errors.As(err, &ue):
+		fmt.Fprintf(env.Stderr, "signet: %s\n", ue.msg)
 		return 2
 	}
-	if err != nil {
-		if err == errUsage {
-			return 2
+	fmt.Fprintf(env.Stderr, "signet: %s\n", errorLine(err))
+	return 1
+}
+
+// run runs the command args name.
+func run(ctx context.Context, args []string, env Env) error {
+	switch name, rest := args[0], args[1:]; name {
+	case "serve":
+		return serve(ctx, rest, env)
+	case "loadtest":
+		return runLoadtest(ctx, rest, env)
+	case "help", "-h", "-help", "--help":
+		if len(rest) > 0 { // signet help keys [rotate]
+			return run(ctx, append(rest, "--help"), env)
 		}
-		fmt.Fprintf(env.Stderr, "signet: %v\n", err)
-		return 1
+		writeUsage(env.Stdout)
+		return errHelp
+	case "tenants", "clients", "apis", "keys", "admins", "users":
+		cmd, rest, err := groupCommand(name, rest, env)
+		if err != nil {
+			return err
+		}
+		switch name {
+		case "admins":
+			return admins(ctx, cmd, rest, env)
+		case "users":
+			return users(ctx, cmd, rest, env)
+		}
+		return operate(ctx, cmd, rest, env)
+	default:
+		return &usageError{fmt.Sprintf("unknown command %q (see \"signet --help\")", name)}
 	}
-	return 0
+}
+
+// errorLine is err as the one line the user reads: the message of a
+// *signet.Error, said once, else err's text.
+func errorLine(err error) string {
+	var e *signet.Error
+	if errors.As(err, &e) && e.Message != "" {
+		return e.Message
+	}
+	return err.Error()
 }

@@ -69,10 +69,14 @@ func start(t *testing.T, dataDir string, extra ...string) *instance {
 	return &instance{t: t, dataDir: dataDir, addr: addr, base: "http://localhost:" + port, logs: logs, stop: stop}
 }
 
-// run runs a CLI command against the instance's data dir and returns stdout.
+// run runs a CLI command against the instance's data dir (and its --addr
+// for the commands that take it) and returns stdout.
 func (in *instance) run(args ...string) (string, error) {
 	var out, errb bytes.Buffer
-	args = append(args, "--data-dir", in.dataDir, "--addr", in.addr)
+	args = append(args, "--data-dir", in.dataDir)
+	if cmd, ok := lookup(args[0] + " " + args[1]); ok && cmd.flags&flagsAddr != 0 {
+		args = append(args, "--addr", in.addr)
+	}
 	code := Main(context.Background(), args, Env{Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }})
 	if code != 0 {
 		return out.String(), fmt.Errorf("signet %s: exit %d: %s", strings.Join(args, " "), code, errb.String())

@@ -563,13 +563,13 @@ func TestLoadtestUsage(t *testing.T) {
 		code int
 		want string
 	}{
-		{[]string{"loadtest", "--bogus"}, 2, "flag provided but not defined"},
+		{[]string{"loadtest", "--bogus"}, 2, "loadtest: unknown flag -bogus"},
 		{[]string{"loadtest", "--credentials", creds}, 1, "no replica URL"},
 		{[]string{"loadtest", "--url", "http://127.0.0.1:1"}, 1, "need a client id"},
 		{[]string{"loadtest", "--url", "ftp://x", "--credentials", creds}, 1, "want http(s)://host[:port]"},
 		{[]string{"loadtest", "--url", "http://127.0.0.1:1", "--credentials", creds, "--rotate-via", "1"}, 1, "there are 1"},
 		{[]string{"loadtest", "--url", "http://127.0.0.1:1", "--credentials", filepath.Join(t.TempDir(), "none")}, 1, "no such file"},
-		{[]string{"loadtest", "--url", "http://127.0.0.1:1", "--credentials", creds, "extra"}, 1, "unexpected argument"},
+		{[]string{"loadtest", "--url", "http://127.0.0.1:1", "--credentials", creds, "extra"}, 2, `loadtest: unexpected argument "extra"`},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			var out, errb bytes.Buffer

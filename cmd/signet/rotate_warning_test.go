@@ -27,7 +27,7 @@ func TestKeysRotateWarnsOfYoungKey(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var out, errb bytes.Buffer
-			args := append([]string{"keys", "rotate", "--data-dir", in.dataDir, "--addr", in.addr}, tc.args...)
+			args := append([]string{"keys", "rotate", "--data-dir", in.dataDir}, tc.args...)
 			code := Main(context.Background(), args, Env{Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return tc.getenv[k] }})
 			if code != 0 {
 				t.Fatalf("keys rotate: exit %d: %s", code, errb.String())

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -39,10 +38,7 @@ func (f *samlFlags) register(fs *flag.FlagSet) {
 // clientsSAML runs `signet clients saml CLIENT_ID [flags]`: it replaces the
 // client's SAML (and WS-Fed) add-on with the flags' settings and prints
 // where the IdP metadata is.
-func clientsSAML(ctx context.Context, store signet.Store, tenant, issuer string, args []string, f samlFlags, out io.Writer) error {
-	if len(args) != 1 {
-		return errors.New("usage: signet clients saml CLIENT_ID [--audience A] [--recipient URL] [--sign-response] [--wsfed] ...")
-	}
+func clientsSAML(ctx context.Context, store signet.Store, tenant, issuer, clientID string, f samlFlags, out io.Writer) error {
 	var a signet.SAMLAddon
 	a.Audience, a.Recipient, a.NameIdentifierFormat = f.audience, f.recipient, f.nameIDFormat
 	a.SignResponse, a.LifetimeInSeconds = f.signResponse, f.lifetime
@@ -52,7 +48,7 @@ func clientsSAML(ctx context.Context, store signet.Store, tenant, issuer string,
 	for _, m := range strings.Fields(f.mappings) {
 		k, v, ok := strings.Cut(m, "=")
 		if !ok {
-			return fmt.Errorf("clients saml: mapping %q is not field=attribute", m)
+			return usagef("clients saml", "--mappings: %q is not field=attribute", m)
 		}
 		if a.Mappings == nil {
 			a.Mappings = map[string]string{}
@@ -60,18 +56,18 @@ func clientsSAML(ctx context.Context, store signet.Store, tenant, issuer string,
 		a.Mappings[k] = v
 	}
 	if err := a.Validate(); err != nil {
-		return errors.New(signet.ErrorMessage(err))
+		return err
 	}
 	for _, u := range strings.Fields(f.callbacks) {
 		if err := signet.CheckRedirectURL(u); err != nil {
-			return fmt.Errorf("clients saml: --callbacks %q: %s", u, signet.ErrorMessage(err))
+			return fmt.Errorf("--callbacks %q: %s", u, signet.ErrorMessage(err))
 		}
 	}
 	w := signet.WSFedAddon{Realm: f.realm}
 	if err := w.Validate(); err != nil {
-		return errors.New(signet.ErrorMessage(err))
+		return err
 	}
-	cl, err := store.UpdateClient(ctx, tenant, args[0], func(c *signet.Client) error {
+	cl, err := store.UpdateClient(ctx, tenant, clientID, func(c *signet.Client) error {
 		c.UpdatedAt = time.Now().UTC()
 		if f.disable {
 			c.Addons = signet.ClientAddons{}
@@ -90,7 +86,7 @@ func clientsSAML(ctx context.Context, store signet.Store, tenant, issuer string,
 		return nil
 	})
 	if err != nil {
-		return errors.New(signet.ErrorMessage(err))
+		return err
 	}
 	if f.disable {
 		fmt.Fprintf(out, "SAML and WS-Fed are off for %s\n", cl.ClientID)

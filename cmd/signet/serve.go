@@ -49,7 +49,7 @@ type credentials struct {
 
 func serve(ctx context.Context, args []string, env Env) error {
 	var c config
-	if _, err := c.parse("serve", args, env, true, nil); err != nil {
+	if _, err := c.parse("serve", args, env, nil); err != nil {
 		return err
 	}
 	if len(c.args) > 0 {

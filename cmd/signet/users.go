@@ -6,7 +6,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -19,48 +18,16 @@ import (
 	"github.com/signet-auth/signet/internal/secret"
 )
 
-// userCommands are the `signet users …` subcommands.
-var userCommands = []string{"create", "list", "password", "block", "unblock", "delete"}
-
-const usersUsage = `Usage: signet users <command> [flags]
-
-Users of a tenant sign in to its applications on the login page
-(OpenID Connect, SAML, WS-Fed).
-
-Commands:
-  users create EMAIL [--name N] [--email-verified] [--password-stdin]
-                           create a user; prints a generated password once, or
-                           reads one line from standard input
-  users list               list the tenant's users
-  users password EMAIL [--password-stdin]
-                           set a new password (generated unless read from
-                           standard input); ends the user's sessions and
-                           revokes their refresh tokens
-  users block EMAIL        refuse the user's sign-ins and tokens; ends their sessions
-  users unblock EMAIL      allow the user again
-  users delete EMAIL       delete the user, their sessions and refresh tokens
-
-They take --tenant (default "default"), --data-dir and --database like the
-other operator commands.
-`
-
 // users runs `signet users …`.
-func users(ctx context.Context, args []string, env Env) error {
-	if len(args) == 0 || !slices.Contains(userCommands, args[0]) {
-		if len(args) > 0 && args[0] != "-h" && args[0] != "--help" && args[0] != "help" {
-			fmt.Fprintf(env.Stderr, "signet: unknown command %q\n\n", "users "+args[0])
-		}
-		fmt.Fprint(env.Stderr, usersUsage)
-		return errUsage
-	}
-	sub, args := args[0], args[1:]
+func users(ctx context.Context, cmd command, args []string, env Env) error {
+	sub := strings.TrimPrefix(cmd.name, "users ")
 	var (
 		c         config
 		fromStdin bool
 		name      string
 		verified  bool
 	)
-	_, err := c.parse("users "+sub, args, env, false, func(fs *flag.FlagSet) {
+	_, err := c.parse(cmd.name, args, env, func(fs *flag.FlagSet) {
 		if sub == "create" || sub == "password" {
 			fs.BoolVar(&fromStdin, "password-stdin", false, "read the password from the first line of standard input instead of generating one")
 		}
@@ -71,13 +38,6 @@ func users(ctx context.Context, args []string, env Env) error {
 	})
 	if err != nil {
 		return err
-	}
-	wantArgs := 1
-	if sub == "list" {
-		wantArgs = 0
-	}
-	if len(c.args) != wantArgs {
-		return fmt.Errorf("usage: signet users %s%s (see signet users -h)", sub, strings.Repeat(" EMAIL", wantArgs))
 	}
 	// The password is read and hashed before the database is touched.
 	var hash, generated string
@@ -120,14 +80,14 @@ func users(ctx context.Context, args []string, env Env) error {
 	}
 	email, err := signet.NormalizeEmail(c.args[0])
 	if err != nil {
-		return errors.New(signet.ErrorMessage(err))
+		return err
 	}
 	if sub == "create" {
 		now := time.Now().UTC()
 		u := signet.User{Tenant: c.Tenant, ID: secret.UserID(), Email: email, EmailVerified: verified, Name: name,
 			PasswordHash: hash, CreatedAt: now, UpdatedAt: now}
 		if err := us.CreateUser(ctx, u); err != nil {
-			return errors.New(signet.ErrorMessage(err))
+			return err
 		}
 		fmt.Fprintf(out, "user_id\t%s\nemail\t%s\n", u.ID, u.Email)
 		if generated != "" {

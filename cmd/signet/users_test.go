@@ -19,7 +19,7 @@ import (
 // users runs `signet users …` on the instance's data dir with stdin.
 func (in *instance) users(stdin string, args ...string) (string, error) {
 	var out, errb bytes.Buffer
-	args = append(append([]string{"users"}, args...), "--data-dir", in.dataDir, "--addr", in.addr)
+	args = append(append([]string{"users"}, args...), "--data-dir", in.dataDir)
 	code := Main(context.Background(), args, Env{Stdout: &out, Stderr: &errb, Stdin: strings.NewReader(stdin),
 		Getenv: func(string) string { return "" }})
 	if code != 0 {
