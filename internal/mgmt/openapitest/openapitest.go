@@ -34,11 +34,21 @@ type Validator struct {
 // OpenAPI 3.1.
 func New(t testing.TB) *Validator {
 	t.Helper()
-	v, err := load(mgmt.OpenAPI())
+	v, err := Load()
 	if err != nil {
-		t.Fatalf("openapi: %v", err)
+		t.Fatal(err)
 	}
 	return v
+}
+
+// Load loads and validates the document.
+// Returns an error if it is not valid OpenAPI 3.1.
+func Load() (*Validator, error) {
+	v, err := load(mgmt.OpenAPI())
+	if err != nil {
+		return nil, fmt.Errorf("openapi: %w", err)
+	}
+	return v, nil
 }
 
 // load parses and validates doc. Returns an error if doc is not a valid
