@@ -278,7 +278,7 @@ func TestTokenInternalError(t *testing.T) {
 		r := httptest.NewRequest(http.MethodPost, "/oauth/token", strings.NewReader(body))
 		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		rec := httptest.NewRecorder()
-		mux.ServeHTTP(rec, e.withTenant(r))
+		e.checked(mux).ServeHTTP(rec, e.withTenant(r))
 		return rec
 	}
 	if rec := post(form("grant_type", "client_credentials", "client_id", e.clientID, "client_secret", "wrong", "audience", apiAud)); rec.Code != 401 {
@@ -306,7 +306,11 @@ func TestTokenRefusedWhenStale(t *testing.T) {
 	if err := ring.Load(t.Context()); err != nil { // no Run: the view ages
 		t.Fatal(err)
 	}
-	for deadline := time.Now().Add(5 * time.Second); ring.Ready() == nil; time.Sleep(5 * time.Millisecond) {
+	// Wait for the tenant's view itself to go stale: ring.Ready (the
+	// change feed) is stale at once without Run, but the view is fresh
+	// for MaxStaleness after Load.
+	v, _ := ring.ViewByHost(host)
+	for deadline := time.Now().Add(5 * time.Second); v.Fresh() == nil; time.Sleep(5 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("the view never went stale")
 		}
@@ -316,10 +320,9 @@ func TestTokenRefusedWhenStale(t *testing.T) {
 	r := httptest.NewRequest(http.MethodPost, "/oauth/token", strings.NewReader(form("grant_type", "client_credentials",
 		"client_id", e.clientID, "client_secret", e.secret, "audience", apiAud)))
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	v, _ := ring.ViewByHost(host)
 	r = r.WithContext(keyring.WithRequest(r.Context(), keyring.Request{View: v, Issuer: "http://" + host + "/"}))
 	rec := httptest.NewRecorder()
-	mux.ServeHTTP(rec, r)
+	e.checked(mux).ServeHTTP(rec, r)
 	if rec.Code != 503 || !strings.Contains(rec.Body.String(), `"error":"temporarily_unavailable"`) {
 		t.Errorf("token from a stale view: %d %s", rec.Code, rec.Body)
 	}

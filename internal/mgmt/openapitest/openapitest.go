@@ -11,6 +11,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -143,4 +144,23 @@ func (v *Validator) checkUnknown(r *http.Request, status int, header http.Header
 		return fmt.Errorf("%s %s → %d: body is not an Error: %w", r.Method, r.URL.Path, status, err)
 	}
 	return nil
+}
+
+// Handler returns next wrapped so that every answer it gives is checked
+// with Check; a mismatch fails tb. The answer is buffered, then written to
+// the caller as next gave it.
+func (v *Validator) Handler(tb testing.TB, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := httptest.NewRecorder()
+		next.ServeHTTP(rec, r)
+		res := rec.Result()
+		if err := v.Check(r, res.StatusCode, res.Header, rec.Body.Bytes()); err != nil {
+			tb.Errorf("the answer does not match the OpenAPI document: %v", err)
+		}
+		for k, vs := range res.Header {
+			w.Header()[k] = vs
+		}
+		w.WriteHeader(res.StatusCode)
+		w.Write(rec.Body.Bytes())
+	})
 }
