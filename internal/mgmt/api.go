@@ -149,6 +149,9 @@ func (a *API) register(mux router) {
 	route("PATCH /api/v2/client-grants/{id}", anyOf("update:client_grants"), a.updateClientGrant)
 	route("DELETE /api/v2/client-grants/{id}", anyOf("delete:client_grants"), a.deleteClientGrant)
 
+	// The API's description is public, like Auth0's.
+	mux.Handle("GET /api/v2/openapi.json", http.HandlerFunc(a.serveOpenAPI))
+
 	mux.Handle(catchAll, http.HandlerFunc(a.serveUnknown))
 }
 

@@ -28,6 +28,8 @@ type rule struct {
 	message string
 	// open routes answer the same whatever the token (the catch-all's 404).
 	open bool
+	// public routes need no token: 200 whatever the token.
+	public bool
 }
 
 // anyScope is a rule with Auth0's usual message.
@@ -72,6 +74,8 @@ var authz = map[string]rule{
 	"GET /api/v2/client-grants/{id}":    anyScope("read:client_grants"),
 	"PATCH /api/v2/client-grants/{id}":  anyScope("update:client_grants"),
 	"DELETE /api/v2/client-grants/{id}": anyScope("delete:client_grants"),
+
+	"GET /api/v2/openapi.json": {public: true},
 
 	"/api/v2/": {open: true},
 }
@@ -184,6 +188,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 				switch {
 				case rl.open:
 					wantError(t, rec, http.StatusNotFound, "Not Found", "")
+				case rl.public:
+					if rec.Code != http.StatusOK {
+						t.Errorf("public route: status %d, want 200: %.200s", rec.Code, rec.Body)
+					}
 				case b.scopes == nil:
 					wantError(t, rec, http.StatusUnauthorized, "Invalid token", "")
 				case !rl.allows(b.scopes):

@@ -5,9 +5,11 @@
 //     POST /api/v2/keys/signing/rotate, PUT /api/v2/keys/signing/{kid}/revoke;
 //   - clients: /api/v2/clients (create, list, get, update, delete, rotate-secret);
 //   - resource servers: /api/v2/resource-servers;
-//   - client grants: /api/v2/client-grants.
+//   - client grants: /api/v2/client-grants;
+//   - GET /api/v2/openapi.json, the OpenAPI 3.1 document of this API and of
+//     the public endpoints (OpenAPI), which needs no token.
 //
-// Every call needs a bearer access token for the tenant's Management API
+// Every other call needs a bearer access token for the tenant's Management API
 // (audience "<issuer>api/v2/" for any of the tenant's issuers), signed by a
 // non-revoked key of that tenant, with the scope the endpoint names.
 //

@@ -20,6 +20,7 @@ import (
 	"github.com/signet-auth/signet/internal/keygen"
 	"github.com/signet-auth/signet/internal/keyring"
 	"github.com/signet-auth/signet/internal/mgmt"
+	"github.com/signet-auth/signet/internal/mgmt/openapitest"
 	"github.com/signet-auth/signet/internal/oauth"
 	"github.com/signet-auth/signet/internal/ringtest"
 	"github.com/signet-auth/signet/internal/seal"
@@ -28,6 +29,9 @@ import (
 )
 
 var pool = keygen.NewPool(6)
+
+// contract checks every answer env.serve gets against the OpenAPI document.
+var contract = sync.OnceValues(openapitest.Load)
 
 func TestMain(m *testing.M) { os.Exit(ringtest.Main(m, pool)) }
 
@@ -85,6 +89,20 @@ func newEnv(t *testing.T) *env {
 	return e
 }
 
+// checkContract fails t unless the answer rec to r matches the OpenAPI
+// document (mgmt.OpenAPI).
+func checkContract(t testing.TB, r *http.Request, rec *httptest.ResponseRecorder) {
+	t.Helper()
+	v, err := contract()
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	if err := v.Check(r, rec.Code, rec.Result().Header, rec.Body.Bytes()); err != nil {
+		t.Errorf("the answer does not match the OpenAPI document: %v", err)
+	}
+}
+
 // admin creates a client of tenant with every Management API scope.
 func (e *env) admin(tenant, aud string) (string, string) {
 	return e.re.AdminClient(e.t, tenant, aud)
@@ -108,6 +126,7 @@ func (e *env) serve(r *http.Request) *httptest.ResponseRecorder {
 	}
 	rec := httptest.NewRecorder()
 	e.mux.ServeHTTP(rec, r)
+	checkContract(e.t, r, rec)
 	e.mu.Lock()
 	e.bodies = append(e.bodies, bytes.Clone(rec.Body.Bytes()))
 	e.mu.Unlock()

@@ -417,6 +417,7 @@ func sendBody(t *testing.T, e *fuzzEnv, route uint8, contentType string, body []
 	}
 	r.Header.Set("Authorization", "Bearer "+e.token)
 	rec := e.serve(r)
+	checkContract(t, r, rec)
 
 	if !slices.Contains(rt.allowed, rec.Code) {
 		t.Fatalf("%s %s: status %d, want one of %v; body %s", rt.method, rt.path, rec.Code, rt.allowed, rec.Body)
@@ -511,6 +512,7 @@ func FuzzBearer(f *testing.F) {
 		r.Header["Authorization"] = []string{auth}
 		rec := e.serve(r)
 		checkAnswer(t, rec)
+		checkContract(t, r, rec)
 
 		tok, ok := refBearer(auth)
 		valid := ok && tok == e.token

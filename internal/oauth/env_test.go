@@ -5,12 +5,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/signet-auth/signet"
 	"github.com/signet-auth/signet/internal/keygen"
 	"github.com/signet-auth/signet/internal/keyring"
+	"github.com/signet-auth/signet/internal/mgmt/openapitest"
 	"github.com/signet-auth/signet/internal/oauth"
 	"github.com/signet-auth/signet/internal/ringtest"
 	"github.com/signet-auth/signet/internal/seal"
@@ -56,6 +58,9 @@ type env struct {
 	ring   *keyring.Ring
 	h      *oauth.Handler
 	mux    *http.ServeMux
+	// serve is mux behind a check of every answer against the OpenAPI
+	// document (mgmt.OpenAPI).
+	serve http.Handler
 
 	// client may use client_credentials for the Management API (all scopes)
 	// and for apiAud (read:things write:things).
@@ -76,6 +81,7 @@ func newEnv(tb testing.TB) *env {
 	e := &env{tb: tb, store: db, sealer: re.Sealer, ring: ring, mux: http.NewServeMux()}
 	e.h = oauth.New(oauth.Config{Ring: ring, Store: db})
 	e.h.Register(e.mux)
+	e.serve = e.checked(e.mux)
 
 	e.clientID, e.secret = e.addClient(secret.ID(32), "", []string{"client_credentials"})
 	e.nograntID, e.nograntSecret = e.addClient(secret.ID(32), "", []string{"client_credentials"})
@@ -144,6 +150,19 @@ func (e *env) withTenant(r *http.Request) *http.Request {
 
 func (e *env) do(r *http.Request) *httptest.ResponseRecorder {
 	rec := httptest.NewRecorder()
-	e.mux.ServeHTTP(rec, e.withTenant(r))
+	e.serve.ServeHTTP(rec, e.withTenant(r))
 	return rec
+}
+
+// contract is the OpenAPI document's validator, loaded once.
+var contract = sync.OnceValues(openapitest.Load)
+
+// checked returns h behind a check of every answer against the OpenAPI
+// document; a mismatch fails the test.
+func (e *env) checked(h http.Handler) http.Handler {
+	v, err := contract()
+	if err != nil {
+		e.tb.Fatal(err)
+	}
+	return v.Handler(e.tb, h)
 }

@@ -87,7 +87,7 @@ func TestJWKSMaxAgeAndRotation(t *testing.T) {
 	newHandler(e, 42).Register(mux)
 	get := func() *httptest.ResponseRecorder {
 		rec := httptest.NewRecorder()
-		mux.ServeHTTP(rec, e.withTenant(httptest.NewRequest(http.MethodGet, "/.well-known/jwks.json", nil)))
+		e.checked(mux).ServeHTTP(rec, e.withTenant(httptest.NewRequest(http.MethodGet, "/.well-known/jwks.json", nil)))
 		return rec
 	}
 	first := get()
@@ -214,7 +214,7 @@ func TestNoTenant(t *testing.T) {
 	e := newEnv(t)
 	for _, p := range []string{"/.well-known/jwks.json", "/.well-known/openid-configuration", "/pem"} {
 		rec := httptest.NewRecorder()
-		e.mux.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, p, nil)) // no tenant in the context
+		e.serve.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, p, nil)) // no tenant in the context
 		if rec.Code != 404 {
 			t.Errorf("%s without tenant = %d, want 404", p, rec.Code)
 		}

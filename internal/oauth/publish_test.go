@@ -10,6 +10,7 @@ import (
 
 	"github.com/signet-auth/signet/internal/keygen"
 	"github.com/signet-auth/signet/internal/keyring"
+	"github.com/signet-auth/signet/internal/mgmt/openapitest"
 	"github.com/signet-auth/signet/internal/oauth"
 	"github.com/signet-auth/signet/internal/ringtest"
 )
@@ -49,7 +50,7 @@ func TestCertificatesFollowSigning(t *testing.T) {
 		r := httptest.NewRequest(http.MethodGet, "/pem", nil)
 		r = r.WithContext(keyring.WithRequest(r.Context(), keyring.Request{View: v, Issuer: issuer}))
 		rec := httptest.NewRecorder()
-		mux.ServeHTTP(rec, r)
+		openapitest.New(t).Handler(t, mux).ServeHTTP(rec, r)
 		if rec.Code != http.StatusOK {
 			t.Fatalf("/pem: %d %s", rec.Code, rec.Body)
 		}

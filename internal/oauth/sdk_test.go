@@ -20,7 +20,7 @@ func TestClientCredentialsSDK(t *testing.T) {
 	e.grant(oddID, apiAud, []string{"read:things"})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Host = host
-		e.mux.ServeHTTP(w, e.withTenant(r))
+		e.serve.ServeHTTP(w, e.withTenant(r))
 	}))
 	defer srv.Close()
 
