@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -143,5 +144,36 @@ func TestRestartFollowsPublicURL(t *testing.T) {
 		if resp, body := getHost(t, in.addr, tt.host, "/.well-known/jwks.json"); resp.StatusCode != tt.status {
 			t.Errorf("Host %s: GET /.well-known/jwks.json = %d %s, want %d", tt.host, resp.StatusCode, body, tt.status)
 		}
+	}
+}
+
+// TestMovedHosts: the new primary host comes first, the other hosts keep
+// their order, the loopback alias bootstrap put beside a localhost primary
+// follows the listener's port, and no host repeats.
+func TestMovedHosts(t *testing.T) {
+	tests := []struct {
+		name    string
+		hosts   []string
+		primary string
+		listen  string
+		want    []string
+	}{
+		{"new port", []string{"localhost:8080", "127.0.0.1:8080", "extra.test"}, "localhost:9090", "127.0.0.1:9090",
+			[]string{"localhost:9090", "127.0.0.1:9090", "extra.test"}},
+		{"public url after default", []string{"localhost:8080", "127.0.0.1:8080"}, "auth.example.com", "[::]:8443",
+			[]string{"auth.example.com", "127.0.0.1:8443"}},
+		{"alias beside a public url stays", []string{"auth.example.com", "127.0.0.1:8080"}, "login.example.com", "0.0.0.0:9090",
+			[]string{"login.example.com", "127.0.0.1:8080"}},
+		{"new primary was an alias", []string{"auth.example.com", "login.example.com", "x.test"}, "login.example.com", "127.0.0.1:1",
+			[]string{"login.example.com", "x.test"}},
+		{"alias already on the new port", []string{"localhost:8080", "127.0.0.1:8080", "127.0.0.1:9090"}, "localhost:9090", "127.0.0.1:9090",
+			[]string{"localhost:9090", "127.0.0.1:9090"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := movedHosts(tt.hosts, tt.primary, tt.listen); !slices.Equal(got, tt.want) {
+				t.Errorf("movedHosts(%q, %q, %q) = %q, want %q", tt.hosts, tt.primary, tt.listen, got, tt.want)
+			}
+		})
 	}
 }
