@@ -111,6 +111,9 @@ func serve(ctx context.Context, args []string, env Env) error {
 	if err := bootstrap(ctx, &c, store, ring, public.Host, ln.Addr().String(), log, env.afterBootstrapStep); err != nil {
 		return err
 	}
+	if err := followPublicURL(ctx, &c, store, ring, public.Host, ln.Addr().String(), log); err != nil {
+		return err
+	}
 	// Listen to the change feed first, then load: a change committed during
 	// the load is reported by the feed, and nothing serves before.
 	if err := ring.Start(ctx); err != nil {
@@ -124,10 +127,8 @@ func serve(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	if _, ok := ring.ViewByHost(public.Host); !ok {
-		// Hosts are fixed when a tenant is created; a new port or public URL
-		// on an old data dir reaches no tenant.
-		log.Warn("no tenant owns the public URL's host: every request to it will get 404; use the --addr/--public-url of the first start or another --data-dir",
-			"host", public.Host)
+		// followPublicURL could not give it to tenant default (logged).
+		log.Warn("no tenant owns the public URL's host: every request to it will get 404", "host", public.Host)
 	}
 	wg.Go(func() { ring.Run(ctx) })
 
@@ -540,4 +541,176 @@ func replicaName(addr string) string {
 		return host + ":" + port
 	}
 	return host
+}
+
+// errSameHost stops a tenant update that has nothing to change.
+var errSameHost = errors.New("primary host unchanged")
+
+// followPublicURL makes the public URL's host (--public-url, or
+// http://localhost:<port> by default) tenant "default"'s primary host on
+// every start, so that a data directory restarted on another port or
+// behind a new name is reachable there. When the stored primary host
+// differs, it is replaced by the new one; the other hosts stay, except
+// that the loopback alias the first start added beside a default public
+// URL (127.0.0.1:<old port> beside localhost:<old port>) becomes
+// 127.0.0.1:<new port>. The old primary host is dropped: an operator who
+// wants to keep it adds it back with `signet tenants update --add-host`.
+// The change is audited as tenant.updated by keyring.ActorSystem and
+// logged at WARN.
+//
+// The built-in Management API's identifier follows the primary host
+// (<issuer>api/v2/, as keyring.Ring.ManagementAudience derives it; the
+// store moves the grants for it along) and so do the URLs in
+// admin-credentials.json. Tokens issued before the change name the old
+// issuer and audience and are refused: clients get new ones.
+//
+// Each part checks what is stored inside its own transaction and writes
+// only if it differs, so replicas starting with the same public URL do
+// nothing after the first, and a start interrupted in between completes
+// the rest next time. Replicas started with different public URLs would
+// move the host at each start: they must share one. A tenant "default"
+// that does not exist is left alone; a host owned by another tenant is
+// logged and left alone. Returns other store errors.
+func followPublicURL(ctx context.Context, c *config, store signet.Store, ring *keyring.Ring, publicHost, listenAddr string, log *slog.Logger) error {
+	var oldPrimary string
+	t, err := store.UpdateTenant(ctx, "default", keyring.ActorSystem, func(t *signet.Tenant) error {
+		oldPrimary = t.Hosts[0]
+		if oldPrimary == publicHost {
+			return errSameHost
+		}
+		t.Hosts = movedHosts(t.Hosts, publicHost, listenAddr)
+		return nil
+	})
+	switch {
+	case errors.Is(err, errSameHost):
+		oldPrimary = ""
+	case errors.Is(err, signet.ErrNotFound):
+		return nil
+	case errors.Is(err, signet.ErrConflict):
+		log.Warn("the public URL's host belongs to another tenant: tenant default keeps its hosts", "host", publicHost, "err", err)
+		return nil
+	case err != nil:
+		return fmt.Errorf("follow the public url: %w", err)
+	default:
+		log.Warn("tenant default's primary host follows the public URL: tokens issued for the old host must be fetched again",
+			"old", oldPrimary, "new", publicHost, "hosts", t.Hosts)
+	}
+
+	// The Management API's identifier, and the grants for it.
+	api, err := ring.ManagementAPI(ctx, "default")
+	if errors.Is(err, signet.ErrNotFound) {
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("follow the public url: %w", err)
+	}
+	want := ring.Issuer(publicHost) + "api/v2/"
+	var oldAPI string
+	_, err = store.UpdateResourceServer(ctx, "default", api.ID, func(rs *signet.ResourceServer) error {
+		if rs.Identifier == want {
+			return errSameHost
+		}
+		oldAPI = rs.Identifier
+		rs.Identifier, rs.UpdatedAt = want, time.Now().UTC()
+		return nil
+	})
+	switch {
+	case errors.Is(err, errSameHost):
+	case errors.Is(err, signet.ErrConflict):
+		log.Warn("the Management API's identifier cannot follow the public URL: another API of tenant default has it", "identifier", want, "err", err)
+	case err != nil:
+		return fmt.Errorf("follow the public url: management api: %w", err)
+	default:
+		log.Warn("tenant default's Management API identifier follows the public URL", "old", oldAPI, "new", want)
+	}
+	if oldPrimary != "" {
+		followCredentials(c, ring.Issuer(oldPrimary), ring.Issuer(publicHost), log)
+	}
+	return nil
+}
+
+// movedHosts returns hosts with primary first in place of hosts[0]: the
+// rest keep their order, the loopback alias that bootstrap added beside a
+// default public URL moves to listenAddr's port, and no host repeats.
+func movedHosts(hosts []string, primary, listenAddr string) []string {
+	oldLoop := ""
+	if h, port, err := net.SplitHostPort(hosts[0]); err == nil && h == "localhost" {
+		oldLoop = "127.0.0.1:" + port
+	}
+	newLoop := ""
+	if _, port, err := net.SplitHostPort(listenAddr); err == nil {
+		newLoop = "127.0.0.1:" + port
+	}
+	out := []string{primary}
+	for _, h := range hosts[1:] {
+		if h == oldLoop && newLoop != "" {
+			h = newLoop
+		}
+		if !slices.Contains(out, h) {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// followCredentials rewrites the URLs of admin-credentials.json that name
+// the old issuer, if the file exists, so that it still gets tokens. The
+// file is replaced whole (a synced temporary file renamed into place) and
+// keeps mode 0600. A failure is logged: the server serves without it.
+func followCredentials(c *config, oldIssuer, newIssuer string, log *slog.Logger) {
+	path := filepath.Join(c.DataDir, credentialsFile)
+	creds, err := readCredentials(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return
+	}
+	changed := false
+	for _, u := range []*string{&creds.TokenURL, &creds.Audience, &creds.Dashboard.URL} {
+		if rest, ok := strings.CutPrefix(*u, oldIssuer); ok {
+			*u, changed = newIssuer+rest, true
+		}
+	}
+	if err == nil && changed {
+		err = replaceCredentials(c.DataDir, path, creds)
+	}
+	if err != nil {
+		log.Warn("could not update the URLs in the credentials file: take token_url and audience from the new public URL", "path", path, "err", err)
+		return
+	}
+	if changed {
+		log.Info("the credentials file names the new public URL", "path", path)
+	}
+}
+
+// replaceCredentials replaces path with creds (mode 0600) whole or not at
+// all: a synced temporary file renamed over it, then the directory synced.
+func replaceCredentials(dir, path string, creds credentials) error {
+	b, err := json.MarshalIndent(creds, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(dir, ".credentials-*") // mode 0600
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	_, err = tmp.Write(append(b, '\n'))
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if d, err := os.Open(dir); err == nil {
+		err = d.Sync()
+		d.Close()
+		if err != nil {
+			return fmt.Errorf("write %s: sync directory: %w", path, err)
+		}
+	}
+	return nil
 }

@@ -96,6 +96,8 @@ func New(cfg Config) *Server {
 	for _, h := range cfg.Handlers {
 		h.Register(s.tenants)
 	}
+	// The root of a tenant's host: a page naming the tenant and its links.
+	s.tenants.HandleFunc("GET /{$}", s.serveHome)
 	ops := http.NewServeMux()
 	ops.HandleFunc("GET /healthz", opsRoute(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
