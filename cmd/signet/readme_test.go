@@ -162,3 +162,42 @@ func walkthroughSteps(out string) map[int][]string {
 	}
 	return steps
 }
+
+// TestReadmeLayoutNamesEveryPackage checks that the README's layout table
+// has a row for every directory of the module that holds Go code, so a new
+// package cannot be left out of it.
+func TestReadmeLayoutNamesEveryPackage(t *testing.T) {
+	root := filepath.Join("..", "..")
+	b, err := os.ReadFile(filepath.Join(root, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, layout, ok := strings.Cut(string(b), "\n## Layout\n")
+	if !ok {
+		t.Fatal(`README.md has no "## Layout" section`)
+	}
+	layout, _, _ = strings.Cut(layout, "\n## ")
+	err = filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil || !d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(root, path)
+		if name := d.Name(); rel != "." && (strings.HasPrefix(name, ".") || name == "testdata" || name == "node_modules") {
+			return filepath.SkipDir
+		}
+		if goFiles, _ := filepath.Glob(filepath.Join(path, "*.go")); len(goFiles) == 0 {
+			return nil
+		}
+		row := "| `/`"
+		if rel != "." {
+			row = "| `" + filepath.ToSlash(rel) + "/`"
+		}
+		if !strings.Contains(layout, row) {
+			t.Errorf("README.md's layout has no row %s |", row)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
