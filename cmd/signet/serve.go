@@ -409,7 +409,7 @@ func bootstrapSteps(ctx context.Context, c *config, store signet.Store, ring *ke
 	}
 	creds := credentials{ClientID: client.ClientID, ClientSecret: clientSecret, TokenURL: ring.Issuer(t.Hosts[0]) + "oauth/token",
 		Audience: api.Identifier, Dashboard: dash}
-	if err := writeCredentials(c.DataDir, path, creds); err != nil {
+	if err := writeCredentials(c.DataDir, path, creds, false); err != nil {
 		return err
 	}
 	if err := step("credentials"); err != nil {
@@ -473,8 +473,9 @@ func readCredentials(path string) (credentials, error) {
 
 // writeCredentials writes creds to path (mode 0600) whole or not at all:
 // into a synced temporary file first, then linked into place, which fails
-// if path exists; then the directory is synced.
-func writeCredentials(dir, path string, creds credentials) error {
+// if path exists, or with replace renamed over it; then the directory is
+// synced.
+func writeCredentials(dir, path string, creds credentials, replace bool) error {
 	b, err := json.MarshalIndent(creds, "", "  ")
 	if err != nil {
 		return err
@@ -494,10 +495,14 @@ func writeCredentials(dir, path string, creds credentials) error {
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+	if err == nil {
+		if replace {
+			err = os.Rename(tmp.Name(), path)
+		} else {
+			err = os.Link(tmp.Name(), path)
+		}
 	}
-	if err := os.Link(tmp.Name(), path); err != nil {
+	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	if d, err := os.Open(dir); err == nil {
@@ -669,7 +674,7 @@ func followCredentials(c *config, oldIssuer, newIssuer string, log *slog.Logger)
 		}
 	}
 	if err == nil && changed {
-		err = replaceCredentials(c.DataDir, path, creds)
+		err = writeCredentials(c.DataDir, path, creds, true)
 	}
 	if err != nil {
 		log.Warn("could not update the URLs in the credentials file: take token_url and audience from the new public URL", "path", path, "err", err)
@@ -678,39 +683,4 @@ func followCredentials(c *config, oldIssuer, newIssuer string, log *slog.Logger)
 	if changed {
 		log.Info("the credentials file names the new public URL", "path", path)
 	}
-}
-
-// replaceCredentials replaces path with creds (mode 0600) whole or not at
-// all: a synced temporary file renamed over it, then the directory synced.
-func replaceCredentials(dir, path string, creds credentials) error {
-	b, err := json.MarshalIndent(creds, "", "  ")
-	if err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(dir, ".credentials-*") // mode 0600
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	_, err = tmp.Write(append(b, '\n'))
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if d, err := os.Open(dir); err == nil {
-		err = d.Sync()
-		d.Close()
-		if err != nil {
-			return fmt.Errorf("write %s: sync directory: %w", path, err)
-		}
-	}
-	return nil
 }
