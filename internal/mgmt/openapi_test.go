@@ -10,6 +10,7 @@ import (
 
 	"github.com/signet-auth/signet/internal/mgmt"
 	"github.com/signet-auth/signet/internal/mgmt/openapitest"
+	"github.com/signet-auth/signet/internal/oidc"
 )
 
 // TestOpenAPIDocumentValid checks that the document is valid OpenAPI 3.1.
@@ -43,7 +44,8 @@ func TestOpenAPIServed(t *testing.T) {
 
 // TestOpenAPIRoutes checks that the document and the mux agree: every
 // Management API route has an operation, and every operation reaches a
-// route of its own (not the /api/v2/ catch-all, not a 404 or 405).
+// route of its own (not the /api/v2/ catch-all, not a 404 or 405) on a mux
+// with the oauth, mgmt and OpenID Connect handlers, as a server has.
 func TestOpenAPIRoutes(t *testing.T) {
 	var doc struct {
 		Paths map[string]map[string]json.RawMessage `json:"paths"`
@@ -66,6 +68,7 @@ func TestOpenAPIRoutes(t *testing.T) {
 		}
 	}
 	e := newEnv(t)
+	oidc.New(oidc.Config{Ring: e.ring, Store: e.store}).Register(e.mux)
 	fill := regexp.MustCompile(`\{[^}]+\}`)
 	for op := range documented {
 		method, path, _ := strings.Cut(op, " ")

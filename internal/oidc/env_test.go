@@ -12,6 +12,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/signet-auth/signet/internal/keygen"
 	"github.com/signet-auth/signet/internal/keyring"
 	"github.com/signet-auth/signet/internal/mgmt"
+	"github.com/signet-auth/signet/internal/mgmt/openapitest"
 	"github.com/signet-auth/signet/internal/oauth"
 	"github.com/signet-auth/signet/internal/oidc"
 	"github.com/signet-auth/signet/internal/password"
@@ -91,10 +93,46 @@ func newEnv(t testing.TB, opt envOptions) *env {
 	if opt.mgmt {
 		handlers = append(handlers, mgmt.New(mgmt.Config{Ring: re.Ring, Store: re.Store, Now: e.clock.Now}))
 	}
-	e.srv = re.Serve(t, "default", "", handlers...)
+	// As ringtest.Env.Serve, with every answer checked against the
+	// OpenAPI document.
+	e.srv = httptest.NewUnstartedServer(nil)
+	if _, err := re.Ring.CreateTenant(context.Background(), "default", []string{e.srv.Listener.Addr().String()}, "", "test"); err != nil {
+		e.srv.Close()
+		t.Fatal(err)
+	}
+	e.srv.Config.Handler = e.checked(server.New(server.Config{Ring: re.Ring, Handlers: handlers}).Handler())
+	e.srv.Start()
+	t.Cleanup(e.srv.Close)
 	e.host = e.srv.Listener.Addr().String()
 	e.base = e.srv.URL
 	return e
+}
+
+// contract is the OpenAPI document's validator, loaded once.
+var contract = sync.OnceValues(openapitest.Load)
+
+// testRoutes are the fixture's own routes, which the document does not have.
+var testRoutes = map[string]bool{"/whoami": true}
+
+// checked returns h behind a check of every answer, but those of
+// testRoutes, against the OpenAPI document (mgmt.OpenAPI); a mismatch fails
+// the test. Benchmarks get h as it is, so that they measure the handlers.
+func (e *env) checked(h http.Handler) http.Handler {
+	if _, ok := e.t.(*testing.B); ok {
+		return h
+	}
+	v, err := contract()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	c := v.Handler(e.t, h)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if testRoutes[r.URL.Path] {
+			h.ServeHTTP(w, r)
+			return
+		}
+		c.ServeHTTP(w, r)
+	})
 }
 
 // user creates a user of the tenant with a password.

@@ -265,7 +265,7 @@ func TestReplicas(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs := &http.Server{Handler: srv.Handler()}
+	hs := &http.Server{Handler: e.checked(srv.Handler())}
 	go hs.Serve(ln)
 	t.Cleanup(func() { hs.Close() })
 	// Requests for the tenant's host go to replica B.

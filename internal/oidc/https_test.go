@@ -24,7 +24,7 @@ func TestSecureCookies(t *testing.T) {
 		}
 		r = r.WithContext(keyring.WithRequest(r.Context(), keyring.Request{View: view, Issuer: "https://auth.example.com/"}))
 		rec := httptest.NewRecorder()
-		mux.ServeHTTP(rec, r)
+		e.checked(mux).ServeHTTP(rec, r)
 		return rec
 	}
 	rec := serve(httptest.NewRequest("GET", "/login?return_to=%2Fauthorize", nil), nil)

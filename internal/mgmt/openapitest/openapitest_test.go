@@ -50,6 +50,11 @@ func TestCheck(t *testing.T) {
 		{"jwks with a private member", "GET", "/.well-known/jwks.json", 200, jsonCT, `{"keys":[{"kty":"RSA","kid":"k","use":"sig","alg":"RS256","n":"x","e":"AQAB","d":"x"}]}`, false},
 		{"token error", "POST", "/oauth/token", 401, jsonCT, `{"error":"invalid_client","error_description":"x"}`, true},
 		{"pem", "GET", "/pem/some-client", 200, "application/x-pem-file", "-----BEGIN CERTIFICATE-----\n", true},
+		{"login page", "GET", "/login", 200, "text/html; charset=utf-8", "<!doctype html><form></form>", true},
+		{"login page as JSON", "GET", "/login", 200, jsonCT, "{}", false},
+		{"userinfo", "GET", "/userinfo", 200, jsonCT, `{"sub":"u1","email":"a@example.com","email_verified":true}`, true},
+		{"userinfo with an undocumented claim", "GET", "/userinfo", 200, jsonCT, `{"sub":"u1","picture":"x"}`, false},
+		{"userinfo without sub", "GET", "/userinfo", 200, jsonCT, `{"email":"a@example.com"}`, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -58,6 +63,45 @@ func TestCheck(t *testing.T) {
 			h := http.Header{}
 			if tt.ct != "" {
 				h.Set("Content-Type", tt.ct)
+			}
+			err := v.Check(r, tt.status, h, []byte(tt.body))
+			if (err == nil) != tt.ok {
+				t.Errorf("Check = %v, want ok %v", err, tt.ok)
+			}
+		})
+	}
+}
+
+// TestCheckRedirect checks redirects: Location is required, and only a
+// redirect may come without a body or Content-Type (as http.Redirect
+// answers a POST).
+func TestCheckRedirect(t *testing.T) {
+	v := openapitest.New(t)
+	const htmlCT = "text/html; charset=utf-8"
+	tests := []struct {
+		name         string
+		method, path string
+		status       int
+		location, ct string
+		body         string
+		ok           bool
+	}{
+		{"GET redirect", "GET", "/authorize", 302, "http://app.example/cb?code=x", htmlCT, `<a href="http://app.example/cb?code=x">Found</a>.`, true},
+		{"POST redirect without a body", "POST", "/login", 303, "/authorize?client_id=x", "", "", true},
+		{"redirect without Location", "GET", "/authorize", 302, "", htmlCT, `<a href="">Found</a>.`, false},
+		{"undocumented redirect status", "POST", "/login", 302, "/", "", "", false},
+		{"page without Content-Type", "GET", "/login", 200, "", "", "<form>", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest(tt.method, tt.path, nil)
+			r.Host = "localhost:8080"
+			h := http.Header{}
+			if tt.ct != "" {
+				h.Set("Content-Type", tt.ct)
+			}
+			if tt.location != "" {
+				h.Set("Location", tt.location)
 			}
 			err := v.Check(r, tt.status, h, []byte(tt.body))
 			if (err == nil) != tt.ok {
