@@ -65,7 +65,7 @@ func TestRunHealthyFleet(t *testing.T) {
 // replica 1 still publishes — no other failure.
 func TestRunStalledReplicaRevoked(t *testing.T) {
 	f := newFleet(t, 2, time.Nanosecond, 1)
-	rep, err := loadtest.Run(context.Background(), config(f, 1200*time.Millisecond, time.Second, 1))
+	rep, err := loadtest.Run(context.Background(), config(f, 3*time.Second, 2*time.Second, 1))
 	if err != nil {
 		t.Fatal(err)
 	}
