@@ -6,8 +6,10 @@ import (
 	"net/url"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // Mode is what a Proxy does with traffic.
@@ -175,11 +177,16 @@ func (p *Proxy) pipe(src, dst net.Conn, fromClient bool) {
 		held  [][]byte // read, not yet delivered
 		ended error    // src's read error, once it ended
 		more  = make(chan struct{}, 1)
+		// reads counts src's reads that returned, recorded those whose
+		// result is in held and ended: a reset a read consumed is known
+		// once recorded catches up with reads.
+		reads, recorded atomic.Int64
 	)
 	go func() {
 		for {
 			buf := make([]byte, 32<<10)
 			n, err := src.Read(buf)
+			reads.Add(1)
 			mu.Lock()
 			if n > 0 {
 				held = append(held, buf[:n])
@@ -188,6 +195,7 @@ func (p *Proxy) pipe(src, dst net.Conn, fromClient bool) {
 				ended = err
 			}
 			mu.Unlock()
+			recorded.Add(1)
 			select {
 			case more <- struct{}{}:
 			default:
@@ -228,9 +236,16 @@ func (p *Proxy) pipe(src, dst net.Conn, fromClient bool) {
 				p.cond.Wait()
 			}
 			if waited && !dropped {
-				// The reset may have arrived without src's reader having
-				// seen it yet.
+				// The sender's reset arrived while the data was held:
+				// either it is still in src (peek sees it) or src's
+				// reader consumed it, perhaps between the last check and
+				// the peek (then its read has returned: wait until it is
+				// recorded, and look again).
 				dropped = peekReset(src)
+				for recorded.Load() < reads.Load() {
+					time.Sleep(time.Millisecond)
+				}
+				dropped = dropped || resetBySender()
 			}
 			mode, closed := p.mode, p.closed
 			p.mu.Unlock()
