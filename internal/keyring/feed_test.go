@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -125,17 +124,6 @@ func killPool(t *testing.T, dsn, app string) int {
 	return n
 }
 
-func withApp(t *testing.T, dsn, app string) string {
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("application_name", app)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
-
 // TestRefreshRetriedAfterPoolLoss kills the pool connections of replica B
 // right after it used them (so its pool hands out a dead one, not pinging a
 // connection idle for less than a second), then rotates-and-revokes through
@@ -148,7 +136,7 @@ func TestRefreshRetriedAfterPoolLoss(t *testing.T) {
 	if _, err := a.CreateTenant(t.Context(), "acme", []string{"acme.test"}, "", "test"); err != nil {
 		t.Fatal(err)
 	}
-	bDSN := withApp(t, p.dsn, "replica-b")
+	bDSN := pgtest.WithApp(t, p.dsn, "replica-b")
 	b, _ := p.replica(t, bDSN, keyring.Config{MaxStaleness: 5 * time.Second})
 	run(t, b)
 

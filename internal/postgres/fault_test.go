@@ -24,20 +24,6 @@ var faultTimeouts = postgres.Timeouts{Connect: time.Second, Statement: time.Seco
 // slack is what a bounded call may take beyond its timeout on a busy machine.
 const slack = 2 * time.Second
 
-// withApp returns dsn with application_name set, which tells the store's
-// connections apart in pg_stat_activity.
-func withApp(t *testing.T, dsn, app string) string {
-	t.Helper()
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("application_name", app)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
-
 // openTimeouts opens dsn with to and closes the store when the test ends.
 func openTimeouts(t *testing.T, dsn string, to postgres.Timeouts) *postgres.DB {
 	t.Helper()
@@ -245,7 +231,7 @@ func terminateAll(t *testing.T, conn *pgx.Conn, app string) int {
 // each call that got a dead connection runs once more on a new one.
 func TestTerminatedConnections(t *testing.T) {
 	const app = "signet-terminate-test"
-	db := open(t, withApp(t, freshDSN(t), app))
+	db := open(t, pgtest.WithApp(t, freshDSN(t), app))
 	createTenant(t, db, "acme")
 	admin, err := pgx.Connect(t.Context(), testDSN)
 	if err != nil {

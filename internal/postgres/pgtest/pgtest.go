@@ -92,3 +92,17 @@ func CreateDatabase(ctx context.Context) (dsn string, drop func() error, err err
 	}
 	return u.String(), drop, nil
 }
+
+// WithApp returns dsn with application_name set to app, which tells a
+// store's connections apart in pg_stat_activity (to terminate them, say).
+func WithApp(t testing.TB, dsn, app string) string {
+	t.Helper()
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("application_name", app)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
