@@ -2,6 +2,7 @@ package dashboard
 
 import (
 	"bytes"
+	"context"
 	"embed"
 	"fmt"
 	"html/template"
@@ -29,6 +30,23 @@ const (
 	DefaultMaxAge      = 12 * time.Hour
 )
 
+// Store is the part of signet.Store the dashboard uses: administrators,
+// their sessions, and the keysets it lists (key changes go through the
+// ring). See signet.Store for each method's contract.
+type Store interface {
+	Admin(ctx context.Context, id string) (signet.Admin, error)
+	AdminByEmail(ctx context.Context, email string) (signet.Admin, error)
+	UpdateAdmin(ctx context.Context, id string, fn func(*signet.Admin) error) (signet.Admin, error)
+	AdminSession(ctx context.Context, idHash []byte) (signet.AdminSession, error)
+	CreateAdminSession(ctx context.Context, s signet.AdminSession) error
+	UpdateAdminSession(ctx context.Context, idHash []byte, fn func(*signet.AdminSession) error) (signet.AdminSession, error)
+	DeleteAdminSession(ctx context.Context, idHash []byte) error
+	DeleteExpiredAdminSessions(ctx context.Context, now time.Time) (int, error)
+	Keyset(ctx context.Context, tenant string) (signet.Keyset, error)
+}
+
+var _ Store = signet.Store(nil)
+
 // Config configures a Handler.
 type Config struct {
 	// Ring performs key changes and holds each tenant's view.
@@ -36,7 +54,7 @@ type Config struct {
 	// Store holds administrators and their sessions, and the keys the
 	// Signing Keys tab lists (read from the store, not the ring's view, so
 	// that a change made through another replica shows at once).
-	Store signet.Store
+	Store Store
 	// JWKSMaxAge is how long clients may cache the JWKS: the Signing Keys
 	// tab warns while the next key has been published for less (or less than
 	// the tenant's MinNextAge, if longer).

@@ -1,6 +1,7 @@
 package mgmt
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -15,12 +16,44 @@ import (
 // leeway is the clock skew tolerated on bearer tokens' exp, iat and nbf.
 const leeway = 30 * time.Second
 
+// Store is the part of signet.Store the Management API uses; key and
+// tenant changes go through the ring. See signet.Store for each method's
+// contract.
+type Store interface {
+	Clients(ctx context.Context, tenant string) ([]signet.Client, error)
+	Client(ctx context.Context, tenant, clientID string) (signet.Client, error)
+	CreateClient(ctx context.Context, c signet.Client) error
+	UpdateClient(ctx context.Context, tenant, clientID string, fn func(*signet.Client) error) (signet.Client, error)
+	DeleteClient(ctx context.Context, tenant, clientID string) error
+	ResourceServers(ctx context.Context, tenant string) ([]signet.ResourceServer, error)
+	ResourceServer(ctx context.Context, tenant, id string) (signet.ResourceServer, error)
+	ResourceServerByIdentifier(ctx context.Context, tenant, identifier string) (signet.ResourceServer, error)
+	CreateResourceServer(ctx context.Context, rs signet.ResourceServer) error
+	UpdateResourceServer(ctx context.Context, tenant, id string, fn func(*signet.ResourceServer) error) (signet.ResourceServer, error)
+	DeleteResourceServer(ctx context.Context, tenant, id string) error
+	ClientGrants(ctx context.Context, tenant string, f signet.GrantFilter) ([]signet.ClientGrant, error)
+	ClientGrant(ctx context.Context, tenant, id string) (signet.ClientGrant, error)
+	CreateClientGrant(ctx context.Context, g signet.ClientGrant) error
+	UpdateClientGrant(ctx context.Context, tenant, id string, fn func(*signet.ClientGrant) error) (signet.ClientGrant, error)
+	DeleteClientGrant(ctx context.Context, tenant, id string) error
+	Users(ctx context.Context, tenant string, f signet.UserFilter) ([]signet.User, int, error)
+	User(ctx context.Context, tenant, id string) (signet.User, error)
+	CreateUser(ctx context.Context, u signet.User) error
+	UpdateUser(ctx context.Context, tenant, id string, fn func(*signet.User) error) (signet.User, error)
+	DeleteUser(ctx context.Context, tenant, id string) error
+	EndUserSessions(ctx context.Context, tenant, userID string, now time.Time) error
+	Events(ctx context.Context, tenant string, f signet.EventFilter) ([]signet.Event, error)
+}
+
+var _ Store = signet.Store(nil)
+
 // Config configures an API.
 type Config struct {
 	// Ring performs key changes and names each tenant's issuers.
 	Ring *keyring.Ring
-	// Store holds clients, resource servers and client grants.
-	Store signet.Store
+	// Store holds clients, resource servers, client grants, users and
+	// events.
+	Store Store
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Logger receives internal errors only; nil discards them.
@@ -30,7 +63,7 @@ type Config struct {
 // API serves the Management API. Create it with New.
 type API struct {
 	ring   *keyring.Ring
-	store  signet.Store
+	store  Store
 	now    func() time.Time
 	logger *slog.Logger
 	mux    *http.ServeMux // the mux Register was given, for 405 answers

@@ -1,6 +1,7 @@
 package oauth
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -21,8 +22,8 @@ const maxBodyBytes = 64 << 10
 type Config struct {
 	// Ring resolves issuers of the tenants' hosts.
 	Ring *keyring.Ring
-	// Store holds clients, resource servers and client grants.
-	Store signet.Store
+	// Store holds clients and client grants.
+	Store Store
 	// JWKSMaxAge is the max-age of the JWKS and discovery documents; 0 means
 	// DefaultJWKSMaxAge.
 	JWKSMaxAge time.Duration
@@ -35,10 +36,19 @@ type Config struct {
 	Provider Provider
 }
 
+// Store is the part of signet.Store the public endpoints use: they only
+// read. See signet.Store for each method's contract.
+type Store interface {
+	Client(ctx context.Context, tenant, clientID string) (signet.Client, error)
+	ClientGrants(ctx context.Context, tenant string, f signet.GrantFilter) ([]signet.ClientGrant, error)
+}
+
+var _ Store = signet.Store(nil)
+
 // Handler serves the public per-tenant endpoints. Create it with New.
 type Handler struct {
 	ring     *keyring.Ring
-	store    signet.Store
+	store    Store
 	now      func() time.Time
 	logger   *slog.Logger
 	provider Provider

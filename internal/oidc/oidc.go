@@ -28,13 +28,22 @@ const (
 // address), in memory per replica; see package throttle.
 type Limits = throttle.Limits
 
+// Store is the part of signet.Store the provider reads applications from;
+// see signet.Store for its contract.
+type Store interface {
+	Client(ctx context.Context, tenant, clientID string) (signet.Client, error)
+}
+
+var _ Store = signet.Store(nil)
+
 // Config configures a Handler.
 type Config struct {
 	// Ring names each tenant's issuers and resolves audiences.
 	Ring *keyring.Ring
-	// Store holds clients and resource servers.
-	Store signet.Store
-	// Users holds users, sessions, codes and refresh tokens; nil means Store.
+	// Store holds clients.
+	Store Store
+	// Users holds users, sessions, codes and refresh tokens; nil means Store,
+	// which then must be a signet.UserStore too.
 	Users signet.UserStore
 	// SessionLifetime bounds a login session; 0 means DefaultSessionLifetime.
 	SessionLifetime time.Duration
@@ -56,7 +65,7 @@ type Config struct {
 // Create it with New.
 type Handler struct {
 	ring            *keyring.Ring
-	store           signet.Store
+	store           Store
 	users           signet.UserStore
 	sessionLifetime time.Duration
 	now             func() time.Time
@@ -74,8 +83,8 @@ func New(cfg Config) *Handler {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	if cfg.Users == nil {
-		cfg.Users = cfg.Store
+	if u, ok := cfg.Store.(signet.UserStore); ok && cfg.Users == nil {
+		cfg.Users = u
 	}
 	if cfg.SessionLifetime <= 0 {
 		cfg.SessionLifetime = DefaultSessionLifetime
