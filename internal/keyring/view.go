@@ -294,26 +294,6 @@ func version(t signet.Tenant, ks signet.Keyset) string {
 	return b.String()
 }
 
-type viewKey struct{}
-
-// Request is what the tenant middleware resolves for each request.
-type Request struct {
-	View *View
-	// Issuer is the issuer URL of the host the request came to.
-	Issuer string
-}
-
-// WithRequest returns ctx carrying the resolved tenant of a request.
-func WithRequest(ctx context.Context, req Request) context.Context {
-	return context.WithValue(ctx, viewKey{}, req)
-}
-
-// FromContext returns the resolved tenant of a request, if any.
-func FromContext(ctx context.Context) (Request, bool) {
-	req, ok := ctx.Value(viewKey{}).(Request)
-	return req, ok
-}
-
 // ManagementAudience returns the identifier of the tenant's built-in
 // Management API resource server: the primary issuer + "api/v2/".
 func (r *Ring) ManagementAudience(v *View) string {

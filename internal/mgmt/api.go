@@ -10,6 +10,7 @@ import (
 
 	"github.com/signet-auth/signet"
 	"github.com/signet-auth/signet/internal/keyring"
+	"github.com/signet-auth/signet/internal/reqctx"
 	"github.com/signet-auth/signet/internal/token"
 )
 
@@ -82,7 +83,7 @@ func New(cfg Config) *API {
 
 // call is what an authenticated request carries to its handler.
 type call struct {
-	req    keyring.Request
+	req    reqctx.Request
 	tenant string
 	claims token.Claims
 	// actor is the calling client's id (the token's azp, else its sub).
@@ -219,7 +220,7 @@ func (a *API) serveUnknown(w http.ResponseWriter, r *http.Request) {
 func (a *API) handle(n need, h handlerFunc) http.Handler {
 	forbidden := withCode("insufficient_scope", signet.Errorf(signet.EFORBIDDEN, "%s", n.message))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		req, ok := keyring.FromContext(r.Context())
+		req, ok := reqctx.From(r.Context())
 		if !ok || req.View == nil {
 			writeJSON(w, http.StatusNotFound, errorBody{StatusCode: http.StatusNotFound, Error: "Not Found", Message: "Not Found"})
 			return
@@ -246,7 +247,7 @@ var errInvalidToken = signet.Errorf(signet.EUNAUTHORIZED, "Invalid token")
 // key of this tenant, issued by one of its issuers, for its Management API,
 // and not expired. On failure it sets WWW-Authenticate and returns
 // errInvalidToken.
-func (a *API) authenticate(w http.ResponseWriter, r *http.Request, req keyring.Request) (*call, error) {
+func (a *API) authenticate(w http.ResponseWriter, r *http.Request, req reqctx.Request) (*call, error) {
 	realm := req.Issuer + "api/v2/"
 	raw, ok := bearer(r)
 	if !ok {
@@ -274,7 +275,7 @@ func (a *API) authenticate(w http.ResponseWriter, r *http.Request, req keyring.R
 }
 
 // issuers returns the tenant's issuers: one per host, and the request's own.
-func (a *API) issuers(req keyring.Request) []string {
+func (a *API) issuers(req reqctx.Request) []string {
 	var out []string
 	if a.ring != nil {
 		out = a.ring.Issuers(req.View)

@@ -22,6 +22,7 @@ import (
 	"github.com/signet-auth/signet/internal/mgmt"
 	"github.com/signet-auth/signet/internal/mgmt/openapitest"
 	"github.com/signet-auth/signet/internal/oauth"
+	"github.com/signet-auth/signet/internal/reqctx"
 	"github.com/signet-auth/signet/internal/ringtest"
 	"github.com/signet-auth/signet/internal/seal"
 	"github.com/signet-auth/signet/internal/sqlite"
@@ -122,7 +123,7 @@ func (e *env) serve(r *http.Request) *httptest.ResponseRecorder {
 		r.Host = host
 	}
 	if v, ok := e.ring.ViewByHost(r.Host); ok {
-		r = r.WithContext(keyring.WithRequest(r.Context(), keyring.Request{View: v, Issuer: "http://" + r.Host + "/"}))
+		r = r.WithContext(reqctx.With(r.Context(), reqctx.Request{View: v, Issuer: "http://" + r.Host + "/"}))
 	}
 	rec := httptest.NewRecorder()
 	e.mux.ServeHTTP(rec, r)

@@ -21,6 +21,7 @@ import (
 	"github.com/signet-auth/signet/internal/keyring"
 	"github.com/signet-auth/signet/internal/mgmt"
 	"github.com/signet-auth/signet/internal/oauth"
+	"github.com/signet-auth/signet/internal/reqctx"
 	"github.com/signet-auth/signet/internal/seal"
 	"github.com/signet-auth/signet/internal/secret"
 	"github.com/signet-auth/signet/internal/sqlite"
@@ -148,7 +149,7 @@ func (e *fuzzEnv) serve(r *http.Request) *httptest.ResponseRecorder {
 		r.Host = host
 	}
 	if v, ok := e.ring.ViewByHost(r.Host); ok {
-		r = r.WithContext(keyring.WithRequest(r.Context(), keyring.Request{View: v, Issuer: "http://" + r.Host + "/"}))
+		r = r.WithContext(reqctx.With(r.Context(), reqctx.Request{View: v, Issuer: "http://" + r.Host + "/"}))
 	}
 	rec := httptest.NewRecorder()
 	e.mux.ServeHTTP(rec, r)

@@ -13,7 +13,7 @@
 //     for those).
 //
 // Every handler expects the tenant middleware of internal/server to have put
-// a keyring.Request in the request context; without one it answers 404.
+// a reqctx.Request in the request context; without one it answers 404.
 // Token endpoint errors are RFC 6749 JSON bodies; only internal errors are
 // logged, and never a secret.
 package oauth

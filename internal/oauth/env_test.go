@@ -14,6 +14,7 @@ import (
 	"github.com/signet-auth/signet/internal/keyring"
 	"github.com/signet-auth/signet/internal/mgmt/openapitest"
 	"github.com/signet-auth/signet/internal/oauth"
+	"github.com/signet-auth/signet/internal/reqctx"
 	"github.com/signet-auth/signet/internal/ringtest"
 	"github.com/signet-auth/signet/internal/seal"
 	"github.com/signet-auth/signet/internal/secret"
@@ -145,7 +146,7 @@ func (e *env) withTenant(r *http.Request) *http.Request {
 	if !ok {
 		return r
 	}
-	return r.WithContext(keyring.WithRequest(r.Context(), keyring.Request{View: v, Issuer: "http://" + r.Host + "/"}))
+	return r.WithContext(reqctx.With(r.Context(), reqctx.Request{View: v, Issuer: "http://" + r.Host + "/"}))
 }
 
 func (e *env) do(r *http.Request) *httptest.ResponseRecorder {

@@ -4,7 +4,7 @@ import (
 	"net/http"
 
 	"github.com/signet-auth/signet"
-	"github.com/signet-auth/signet/internal/keyring"
+	"github.com/signet-auth/signet/internal/reqctx"
 )
 
 // Provider serves grant types beyond client_credentials at the token
@@ -18,10 +18,10 @@ type Provider interface {
 	// no secret: Exchange must prove it otherwise (PKCE, a refresh token
 	// bound to it). params are the request's body parameters. It returns the
 	// response, an *Error for the client, or any other error (logged, 500).
-	Exchange(r *http.Request, req keyring.Request, client signet.Client, grantType string, params map[string]string) (TokenResponse, error)
+	Exchange(r *http.Request, req reqctx.Request, client signet.Client, grantType string, params map[string]string) (TokenResponse, error)
 	// Discover adds the provider's endpoints and capabilities to doc, the
 	// discovery document of req's issuer.
-	Discover(req keyring.Request, doc *Discovery)
+	Discover(req reqctx.Request, doc *Discovery)
 }
 
 // TokenResponse is the token endpoint's success body (RFC 6749 §5.1, with

@@ -12,6 +12,7 @@ import (
 	"github.com/signet-auth/signet/internal/keyring"
 	"github.com/signet-auth/signet/internal/mgmt/openapitest"
 	"github.com/signet-auth/signet/internal/oauth"
+	"github.com/signet-auth/signet/internal/reqctx"
 	"github.com/signet-auth/signet/internal/ringtest"
 )
 
@@ -48,7 +49,7 @@ func TestCertificatesFollowSigning(t *testing.T) {
 		}
 		v, _ := re.Ring.View("default")
 		r := httptest.NewRequest(http.MethodGet, "/pem", nil)
-		r = r.WithContext(keyring.WithRequest(r.Context(), keyring.Request{View: v, Issuer: issuer}))
+		r = r.WithContext(reqctx.With(r.Context(), reqctx.Request{View: v, Issuer: issuer}))
 		rec := httptest.NewRecorder()
 		openapitest.New(t).Handler(t, mux).ServeHTTP(rec, r)
 		if rec.Code != http.StatusOK {

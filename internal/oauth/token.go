@@ -15,6 +15,7 @@ import (
 
 	"github.com/signet-auth/signet"
 	"github.com/signet-auth/signet/internal/keyring"
+	"github.com/signet-auth/signet/internal/reqctx"
 	"github.com/signet-auth/signet/internal/secret"
 	"github.com/signet-auth/signet/internal/token"
 )
@@ -235,7 +236,7 @@ func (h *Handler) serveToken(w http.ResponseWriter, r *http.Request) {
 
 // issue runs a token request to its end: an access token or an error
 // (an *oauthError for the caller, anything else internal).
-func (h *Handler) issue(r *http.Request, req keyring.Request, tr tokenRequest) (tokenResponse, error) {
+func (h *Handler) issue(r *http.Request, req reqctx.Request, tr tokenRequest) (tokenResponse, error) {
 	provided := h.provider != nil && slices.Contains(h.provider.GrantTypes(), tr.GrantType)
 	switch {
 	case tr.GrantType == "":
@@ -345,7 +346,7 @@ func (h *Handler) authenticate(r *http.Request, tenant string, tr tokenRequest, 
 // tenant's issuers (go-auth0 derives the audience from the host it talks
 // to), otherwise the resource server with that identifier.
 // Returns access_denied for an unknown audience.
-func (h *Handler) resourceServer(r *http.Request, req keyring.Request, aud string) (signet.ResourceServer, error) {
+func (h *Handler) resourceServer(r *http.Request, req reqctx.Request, aud string) (signet.ResourceServer, error) {
 	ctx := r.Context()
 	rs, err := h.ring.ResourceServer(ctx, req.View, aud)
 	switch {
@@ -360,7 +361,7 @@ func (h *Handler) resourceServer(r *http.Request, req keyring.Request, aud strin
 
 // writeOAuthError writes an RFC 6749 error body; basic reports whether the
 // client tried HTTP Basic, which a 401 then challenges (RFC 6749 §5.2).
-func (h *Handler) writeOAuthError(w http.ResponseWriter, req keyring.Request, oe *oauthError, basic bool) {
+func (h *Handler) writeOAuthError(w http.ResponseWriter, req reqctx.Request, oe *oauthError, basic bool) {
 	hdr := w.Header()
 	hdr["Content-Type"] = hdrJSON
 	hdr["Cache-Control"] = hdrNoStore

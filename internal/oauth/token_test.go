@@ -14,6 +14,7 @@ import (
 
 	"github.com/signet-auth/signet/internal/keyring"
 	"github.com/signet-auth/signet/internal/oauth"
+	"github.com/signet-auth/signet/internal/reqctx"
 	"github.com/signet-auth/signet/internal/token"
 )
 
@@ -320,7 +321,7 @@ func TestTokenRefusedWhenStale(t *testing.T) {
 	r := httptest.NewRequest(http.MethodPost, "/oauth/token", strings.NewReader(form("grant_type", "client_credentials",
 		"client_id", e.clientID, "client_secret", e.secret, "audience", apiAud)))
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	r = r.WithContext(keyring.WithRequest(r.Context(), keyring.Request{View: v, Issuer: "http://" + host + "/"}))
+	r = r.WithContext(reqctx.With(r.Context(), reqctx.Request{View: v, Issuer: "http://" + host + "/"}))
 	rec := httptest.NewRecorder()
 	mux.ServeHTTP(rec, r)
 	if rec.Code != 503 || !strings.Contains(rec.Body.String(), `"error":"temporarily_unavailable"`) {

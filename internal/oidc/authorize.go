@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/signet-auth/signet"
-	"github.com/signet-auth/signet/internal/keyring"
+	"github.com/signet-auth/signet/internal/reqctx"
 	"github.com/signet-auth/signet/internal/secret"
 )
 
@@ -298,7 +298,7 @@ func (h *Handler) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 // with an audience, the API's own scopes it asks for that the API defines.
 // Returns an *authError for an unknown audience or the Management API, which
 // takes no user tokens.
-func (h *Handler) grantScope(r *http.Request, req keyring.Request, client signet.Client, ar authRequest) ([]string, error) {
+func (h *Handler) grantScope(r *http.Request, req reqctx.Request, client signet.Client, ar authRequest) ([]string, error) {
 	var api []signet.Scope
 	if ar.Audience != "" {
 		if h.ring.IsManagementAudience(req.View, ar.Audience) {
@@ -354,7 +354,7 @@ func (h *Handler) redirectError(w http.ResponseWriter, r *http.Request, ar authR
 // params returns a request's parameters: a POST's form (at most
 // maxFormBytes) or a GET's query. If they cannot be read it answers with an
 // error page that names what (e.g. "logout request") and returns false.
-func (h *Handler) params(w http.ResponseWriter, r *http.Request, req keyring.Request, what string) (url.Values, bool) {
+func (h *Handler) params(w http.ResponseWriter, r *http.Request, req reqctx.Request, what string) (url.Values, bool) {
 	if r.Method == http.MethodPost {
 		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 		if err := r.ParseForm(); err != nil {
@@ -372,7 +372,7 @@ func (h *Handler) params(w http.ResponseWriter, r *http.Request, req keyring.Req
 }
 
 // internalPage logs err and shows a page without details.
-func (h *Handler) internalPage(w http.ResponseWriter, req keyring.Request, what string, err error) {
+func (h *Handler) internalPage(w http.ResponseWriter, req reqctx.Request, what string, err error) {
 	h.logger.Error(what, "tenant", tenantLabel(req), "err", err)
 	h.errorPage(w, req, http.StatusInternalServerError, "Something went wrong", "Please try again later.")
 }

@@ -3,7 +3,7 @@ package oidc
 import (
 	"net/http"
 
-	"github.com/signet-auth/signet/internal/keyring"
+	"github.com/signet-auth/signet/internal/reqctx"
 )
 
 // EndSession ends the login session r carries on its tenant, if any, and
@@ -11,7 +11,7 @@ import (
 // (internal/saml's SessionEnder). Without a session it does nothing.
 // Returns the store's error if the session cannot be deleted.
 func (h *Handler) EndSession(w http.ResponseWriter, r *http.Request) error {
-	req, ok := keyring.FromContext(r.Context())
+	req, ok := reqctx.From(r.Context())
 	if !ok || req.View == nil {
 		return nil
 	}

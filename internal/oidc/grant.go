@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/signet-auth/signet"
-	"github.com/signet-auth/signet/internal/keyring"
 	"github.com/signet-auth/signet/internal/oauth"
+	"github.com/signet-auth/signet/internal/reqctx"
 	"github.com/signet-auth/signet/internal/secret"
 	"github.com/signet-auth/signet/internal/token"
 )
@@ -47,7 +47,7 @@ func invalidRequest(format string, args ...any) *oauth.Error {
 // Exchange redeems an authorization code or a refresh token for tokens; see
 // oauth.Provider. Errors for the client are *oauth.Error values with RFC
 // 6749 codes (invalid_grant, invalid_request, invalid_scope).
-func (h *Handler) Exchange(r *http.Request, req keyring.Request, client signet.Client, grantType string, params map[string]string) (oauth.TokenResponse, error) {
+func (h *Handler) Exchange(r *http.Request, req reqctx.Request, client signet.Client, grantType string, params map[string]string) (oauth.TokenResponse, error) {
 	switch grantType {
 	case grantAuthorizationCode:
 		return h.exchangeCode(r, req, client, params)
@@ -58,7 +58,7 @@ func (h *Handler) Exchange(r *http.Request, req keyring.Request, client signet.C
 }
 
 // exchangeCode runs the authorization_code grant (RFC 6749 §4.1.3, RFC 7636 §4.6).
-func (h *Handler) exchangeCode(r *http.Request, req keyring.Request, client signet.Client, params map[string]string) (oauth.TokenResponse, error) {
+func (h *Handler) exchangeCode(r *http.Request, req reqctx.Request, client signet.Client, params map[string]string) (oauth.TokenResponse, error) {
 	code, redirectURI, verifier := params["code"], params["redirect_uri"], params["code_verifier"]
 	switch {
 	case code == "":
@@ -144,7 +144,7 @@ func verifyPKCE(challenge, verifier string) bool {
 // exchangeRefresh runs the refresh_token grant (RFC 6749 §6) with rotation:
 // the presented token is used up and a successor returned; presenting a used
 // token again revokes its family.
-func (h *Handler) exchangeRefresh(r *http.Request, req keyring.Request, client signet.Client, params map[string]string) (oauth.TokenResponse, error) {
+func (h *Handler) exchangeRefresh(r *http.Request, req reqctx.Request, client signet.Client, params map[string]string) (oauth.TokenResponse, error) {
 	raw := params["refresh_token"]
 	if raw == "" {
 		return oauth.TokenResponse{}, invalidRequest("Missing required parameter: refresh_token")
@@ -272,7 +272,7 @@ func claimsFor(u signet.User, scope []string) profileClaims {
 
 // tokens signs the access token and, with the openid scope, the ID token of
 // a grant, with the tenant's current key.
-func (h *Handler) tokens(r *http.Request, req keyring.Request, g grant, now time.Time) (oauth.TokenResponse, error) {
+func (h *Handler) tokens(r *http.Request, req reqctx.Request, g grant, now time.Time) (oauth.TokenResponse, error) {
 	issuer := req.Issuer
 	openid := slices.Contains(g.scope, scopeOpenID)
 	lifetime := defaultAccessTokenLifetime
@@ -352,7 +352,7 @@ func atHash(alg, accessToken string) string {
 
 // Discover adds the provider's endpoints and capabilities to the tenant's
 // discovery document; see oauth.Provider.
-func (h *Handler) Discover(req keyring.Request, doc *oauth.Discovery) {
+func (h *Handler) Discover(req reqctx.Request, doc *oauth.Discovery) {
 	iss := req.Issuer
 	doc.AuthorizationEndpoint = iss + "authorize"
 	doc.UserinfoEndpoint = iss + "userinfo"

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/signet-auth/signet/internal/keyring"
+	"github.com/signet-auth/signet/internal/reqctx"
 )
 
 // TestSecureCookies signs in on a tenant whose issuer is https: both
@@ -22,7 +22,7 @@ func TestSecureCookies(t *testing.T) {
 		for _, c := range cookies {
 			r.AddCookie(c)
 		}
-		r = r.WithContext(keyring.WithRequest(r.Context(), keyring.Request{View: view, Issuer: "https://auth.example.com/"}))
+		r = r.WithContext(reqctx.With(r.Context(), reqctx.Request{View: view, Issuer: "https://auth.example.com/"}))
 		rec := httptest.NewRecorder()
 		e.checked(mux).ServeHTTP(rec, r)
 		return rec
@@ -46,14 +46,14 @@ func TestSecureCookies(t *testing.T) {
 	}
 	r := httptest.NewRequest("GET", "/", nil)
 	r.AddCookie(session[0])
-	r = r.WithContext(keyring.WithRequest(r.Context(), keyring.Request{View: view, Issuer: "https://auth.example.com/"}))
+	r = r.WithContext(reqctx.With(r.Context(), reqctx.Request{View: view, Issuer: "https://auth.example.com/"}))
 	if u, _, ok := e.h.Session(r); !ok || u.Email != "alice@example.com" {
 		t.Error("Session does not see the __Host- cookie")
 	}
 	// The plain-http name is not accepted on https.
 	r = httptest.NewRequest("GET", "/", nil)
 	r.AddCookie(&http.Cookie{Name: "signet_session", Value: session[0].Value})
-	r = r.WithContext(keyring.WithRequest(r.Context(), keyring.Request{View: view, Issuer: "https://auth.example.com/"}))
+	r = r.WithContext(reqctx.With(r.Context(), reqctx.Request{View: view, Issuer: "https://auth.example.com/"}))
 	if _, _, ok := e.h.Session(r); ok {
 		t.Error("Session accepts a cookie without the __Host- prefix on https")
 	}

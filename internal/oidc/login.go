@@ -14,8 +14,8 @@ import (
 	"strings"
 
 	"github.com/signet-auth/signet"
-	"github.com/signet-auth/signet/internal/keyring"
 	"github.com/signet-auth/signet/internal/password"
+	"github.com/signet-auth/signet/internal/reqctx"
 	"github.com/signet-auth/signet/internal/secret"
 	"github.com/signet-auth/signet/internal/theme"
 	"github.com/signet-auth/signet/internal/throttle"
@@ -76,11 +76,11 @@ func (h *Handler) render(w http.ResponseWriter, status int, name string, p page)
 
 // errorPage answers with a page that explains a refused request and links
 // nowhere: used whenever redirecting would be unsafe.
-func (h *Handler) errorPage(w http.ResponseWriter, req keyring.Request, status int, title, message string) {
+func (h *Handler) errorPage(w http.ResponseWriter, req reqctx.Request, status int, title, message string) {
 	h.render(w, status, "message", page{Title: title, Tenant: tenantLabel(req), Error: message})
 }
 
-func tenantLabel(req keyring.Request) string {
+func tenantLabel(req reqctx.Request) string {
 	if req.View == nil {
 		return "Signet"
 	}
@@ -97,7 +97,7 @@ func csrfToken(cookie, tenant, returnTo string) string {
 
 // loginCookie returns the browser's login cookie, setting a fresh one if it
 // has none.
-func loginCookie(w http.ResponseWriter, r *http.Request, req keyring.Request) string {
+func loginCookie(w http.ResponseWriter, r *http.Request, req reqctx.Request) string {
 	if c, err := r.Cookie(cookieName(req, csrfCookie)); err == nil && len(c.Value) == 43 {
 		return c.Value
 	}
@@ -125,7 +125,7 @@ func (h *Handler) serveLoginForm(w http.ResponseWriter, r *http.Request) {
 }
 
 // loginForm renders the login form with a CSRF token for returnTo.
-func (h *Handler) loginForm(w http.ResponseWriter, r *http.Request, req keyring.Request, status int, returnTo, email, msg string) {
+func (h *Handler) loginForm(w http.ResponseWriter, r *http.Request, req reqctx.Request, status int, returnTo, email, msg string) {
 	c := loginCookie(w, r, req)
 	h.render(w, status, "login", page{
 		Title: "Sign in", Tenant: tenantLabel(req), App: h.appName(r, req, returnTo), Error: msg, ReturnTo: returnTo, Email: email,
@@ -137,7 +137,7 @@ func (h *Handler) loginForm(w http.ResponseWriter, r *http.Request, req keyring.
 // to: the client_id of /authorize, or the client of /samlp/{id} and
 // /wsfed/{id}. It returns "" when the path names none or the client is
 // unknown; the page then names only the tenant.
-func (h *Handler) appName(r *http.Request, req keyring.Request, returnTo string) string {
+func (h *Handler) appName(r *http.Request, req reqctx.Request, returnTo string) string {
 	u, err := url.Parse(returnTo)
 	if err != nil || returnTo == "" {
 		return ""

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/signet-auth/signet"
-	"github.com/signet-auth/signet/internal/keyring"
+	"github.com/signet-auth/signet/internal/reqctx"
 	"github.com/signet-auth/signet/internal/token"
 )
 
@@ -68,7 +68,7 @@ func (h *Handler) serveEndSession(w http.ResponseWriter, r *http.Request) {
 // target, an error page (the session still ended) if target is not one of
 // clientID's allowed logout URLs or signet.CheckRedirectURL refuses it, else a redirect to target with state, if
 // any, added to its query.
-func (h *Handler) signOut(w http.ResponseWriter, r *http.Request, req keyring.Request, clientID, target, state string) {
+func (h *Handler) signOut(w http.ResponseWriter, r *http.Request, req reqctx.Request, clientID, target, state string) {
 	if err := h.endSession(w, r, req); err != nil {
 		h.internalPage(w, req, "end session", err)
 		return
@@ -138,7 +138,7 @@ func unverifiedAudience(raw string) ([]string, bool) {
 
 // logoutAllowed reports whether the client exists and lists target among
 // its allowed logout URLs.
-func (h *Handler) logoutAllowed(r *http.Request, req keyring.Request, clientID, target string) bool {
+func (h *Handler) logoutAllowed(r *http.Request, req reqctx.Request, clientID, target string) bool {
 	if clientID == "" {
 		return false
 	}
@@ -153,6 +153,6 @@ func (h *Handler) logoutAllowed(r *http.Request, req keyring.Request, clientID, 
 }
 
 // signedOut shows the "signed out" page.
-func (h *Handler) signedOut(w http.ResponseWriter, req keyring.Request) {
+func (h *Handler) signedOut(w http.ResponseWriter, req reqctx.Request) {
 	h.render(w, http.StatusOK, "message", page{Title: "Signed out", Tenant: tenantLabel(req), Notice: "You are signed out."})
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/signet-auth/signet"
 	"github.com/signet-auth/signet/internal/keyring"
+	"github.com/signet-auth/signet/internal/reqctx"
 	"github.com/signet-auth/signet/internal/throttle"
 )
 
@@ -136,11 +137,11 @@ func (h *Handler) Run(ctx context.Context) {
 }
 
 // request returns the tenant the middleware resolved, or answers 404.
-func request(w http.ResponseWriter, r *http.Request) (keyring.Request, bool) {
-	req, ok := keyring.FromContext(r.Context())
+func request(w http.ResponseWriter, r *http.Request) (reqctx.Request, bool) {
+	req, ok := reqctx.From(r.Context())
 	if !ok || req.View == nil {
 		http.NotFound(w, r)
-		return keyring.Request{}, false
+		return reqctx.Request{}, false
 	}
 	return req, true
 }

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/signet-auth/signet"
-	"github.com/signet-auth/signet/internal/keyring"
+	"github.com/signet-auth/signet/internal/reqctx"
 	"github.com/signet-auth/signet/internal/secret"
 )
 
@@ -28,7 +28,7 @@ const (
 // The session cookie is SameSite=Lax: a browser sends it on top-level GET
 // navigations from other sites, not on their cross-site POSTs.
 func (h *Handler) Session(r *http.Request) (u signet.User, authTime time.Time, ok bool) {
-	req, found := keyring.FromContext(r.Context())
+	req, found := reqctx.From(r.Context())
 	if !found || req.View == nil {
 		return signet.User{}, time.Time{}, false
 	}
@@ -50,7 +50,7 @@ func (h *Handler) Session(r *http.Request) (u signet.User, authTime time.Time, o
 }
 
 // session returns the stored session the request's cookie names.
-func (h *Handler) session(r *http.Request, req keyring.Request) (signet.LoginSession, bool) {
+func (h *Handler) session(r *http.Request, req reqctx.Request) (signet.LoginSession, bool) {
 	c, err := r.Cookie(cookieName(req, sessionCookie))
 	if err != nil || c.Value == "" || len(c.Value) > 128 {
 		return signet.LoginSession{}, false
@@ -114,9 +114,9 @@ const (
 )
 
 // secure reports whether the request's issuer is https.
-func secure(req keyring.Request) bool { return strings.HasPrefix(req.Issuer, "https://") }
+func secure(req reqctx.Request) bool { return strings.HasPrefix(req.Issuer, "https://") }
 
-func cookieName(req keyring.Request, name string) string {
+func cookieName(req reqctx.Request, name string) string {
 	if secure(req) {
 		return "__Host-" + name
 	}
@@ -125,7 +125,7 @@ func cookieName(req keyring.Request, name string) string {
 
 // setCookie sets an HttpOnly, SameSite=Lax, host-only cookie on path /;
 // maxAge < 0 deletes it.
-func setCookie(w http.ResponseWriter, req keyring.Request, name, value string, maxAge time.Duration) {
+func setCookie(w http.ResponseWriter, req reqctx.Request, name, value string, maxAge time.Duration) {
 	c := &http.Cookie{
 		Name:     cookieName(req, name),
 		Value:    value,
@@ -145,7 +145,7 @@ func setCookie(w http.ResponseWriter, req keyring.Request, name, value string, m
 // startSession signs u in: a fresh session id (never one the browser
 // brought, so a planted id is useless), stored as its digest, and the
 // cookie. It ends the session the request came with, if any.
-func (h *Handler) startSession(w http.ResponseWriter, r *http.Request, req keyring.Request, u signet.User) error {
+func (h *Handler) startSession(w http.ResponseWriter, r *http.Request, req reqctx.Request, u signet.User) error {
 	tenant := req.View.Tenant.Name
 	if old, ok := h.session(r, req); ok {
 		if err := h.users.DeleteSession(r.Context(), tenant, old.IDHash); err != nil {
@@ -163,7 +163,7 @@ func (h *Handler) startSession(w http.ResponseWriter, r *http.Request, req keyri
 }
 
 // endSession deletes the request's session, if any, and its cookie.
-func (h *Handler) endSession(w http.ResponseWriter, r *http.Request, req keyring.Request) error {
+func (h *Handler) endSession(w http.ResponseWriter, r *http.Request, req reqctx.Request) error {
 	if c, err := r.Cookie(cookieName(req, sessionCookie)); err == nil && c.Value != "" {
 		if err := h.users.DeleteSession(r.Context(), req.View.Tenant.Name, secret.Digest(c.Value)); err != nil {
 			return err

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/signet-auth/signet"
-	"github.com/signet-auth/signet/internal/keyring"
+	"github.com/signet-auth/signet/internal/reqctx"
 	"github.com/signet-auth/signet/internal/token"
 )
 
@@ -99,7 +99,7 @@ func (h *Handler) bearer(r *http.Request) (string, bool) {
 }
 
 // issuers returns the tenant's issuers, one per host, and the request's own.
-func (h *Handler) issuers(req keyring.Request) []string {
+func (h *Handler) issuers(req reqctx.Request) []string {
 	out := h.ring.Issuers(req.View)
 	if !slices.Contains(out, req.Issuer) {
 		out = append(out, req.Issuer)

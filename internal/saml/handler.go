@@ -18,6 +18,7 @@ import (
 
 	"github.com/signet-auth/signet"
 	"github.com/signet-auth/signet/internal/keyring"
+	"github.com/signet-auth/signet/internal/reqctx"
 	"github.com/signet-auth/signet/internal/secret"
 )
 
@@ -133,18 +134,18 @@ func errNoApp(protocol string) error {
 }
 
 // tenant returns the request's resolved tenant or answers 404.
-func (h *Handler) tenant(w http.ResponseWriter, r *http.Request) (keyring.Request, bool) {
-	req, ok := keyring.FromContext(r.Context())
+func (h *Handler) tenant(w http.ResponseWriter, r *http.Request) (reqctx.Request, bool) {
+	req, ok := reqctx.From(r.Context())
 	if !ok || req.View == nil {
 		http.NotFound(w, r)
-		return keyring.Request{}, false
+		return reqctx.Request{}, false
 	}
 	return req, true
 }
 
 // client loads an application of the request's tenant that has the add-on
 // want selects. Returns errNoApp for an unknown client or one without it.
-func (h *Handler) client(r *http.Request, req keyring.Request, id, protocol string, want func(signet.ClientAddons) bool) (signet.Client, error) {
+func (h *Handler) client(r *http.Request, req reqctx.Request, id, protocol string, want func(signet.ClientAddons) bool) (signet.Client, error) {
 	if id == "" || len(id) > 128 {
 		return signet.Client{}, errNoApp(protocol)
 	}
@@ -158,7 +159,7 @@ func (h *Handler) client(r *http.Request, req keyring.Request, id, protocol stri
 // samlApp loads the SAML application id of the request's tenant and its
 // settings. Returns errNoApp for an unknown client or one without the SAML
 // add-on, or resolve's error for settings Signet cannot honour.
-func (h *Handler) samlApp(r *http.Request, req keyring.Request, id string) (signet.Client, settings, error) {
+func (h *Handler) samlApp(r *http.Request, req reqctx.Request, id string) (signet.Client, settings, error) {
 	c, err := h.client(r, req, id, "SAML", hasSAML)
 	if err != nil {
 		return signet.Client{}, settings{}, err
@@ -173,7 +174,7 @@ func hasWSFed(a signet.ClientAddons) bool { return a.WSFed != nil }
 // currentSigner returns the signer of the key the tenant signs with
 // (keyring.View.Signing: the current key once every replica publishes it).
 // Returns ErrUnsupportedKey for a key that is not RSA.
-func currentSigner(req keyring.Request, alg sigAlg) (*signer, error) {
+func currentSigner(req reqctx.Request, alg sigAlg) (*signer, error) {
 	if err := req.View.Fresh(); err != nil {
 		return nil, err
 	}
@@ -185,7 +186,7 @@ func currentSigner(req keyring.Request, alg sigAlg) (*signer, error) {
 // rotation when the tenant still signs with the previous key (see
 // keyring.Config.PublishDelay), that key comes first.
 // Returns ErrUnsupportedKey if they are not RSA keys.
-func metadataCerts(req keyring.Request) ([][]byte, error) {
+func metadataCerts(req reqctx.Request) ([][]byte, error) {
 	ks := req.View.Keyset
 	keys := []signet.Key{ks.Current(), ks.Next()}
 	if s := req.View.Signing; s.KID != keys[0].KID {
@@ -440,7 +441,7 @@ func checkRelayState(s string) error {
 
 // postSAML answers with a page that posts doc, base64-encoded as field, and
 // relay as RelayState, to action (the HTTP-POST binding).
-func (h *Handler) postSAML(w http.ResponseWriter, req keyring.Request, action, field string, doc *etree.Document, relay string) {
+func (h *Handler) postSAML(w http.ResponseWriter, req reqctx.Request, action, field string, doc *etree.Document, relay string) {
 	b, err := doc.WriteToBytes()
 	if err != nil {
 		h.fail(w, err)

@@ -5,7 +5,7 @@ import (
 	"slices"
 
 	"github.com/signet-auth/signet"
-	"github.com/signet-auth/signet/internal/keyring"
+	"github.com/signet-auth/signet/internal/reqctx"
 )
 
 // serveWSFed answers /wsfed/{client} and /wsfed (which finds the
@@ -143,7 +143,7 @@ func wsfedRealms(c signet.Client) []string {
 
 // clientByRealm finds the WS-Fed application of the tenant whose client id
 // or realm is realm. Returns errNoApp if there is none.
-func (h *Handler) clientByRealm(r *http.Request, req keyring.Request, realm string) (signet.Client, error) {
+func (h *Handler) clientByRealm(r *http.Request, req reqctx.Request, realm string) (signet.Client, error) {
 	if realm == "" {
 		return signet.Client{}, invalidRequest("A WS-Federation request to /wsfed needs a wtrealm naming the application.")
 	}

@@ -11,7 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/signet-auth/signet/internal/dashboard"
-	"github.com/signet-auth/signet/internal/keyring"
+	"github.com/signet-auth/signet/internal/reqctx"
 	"github.com/signet-auth/signet/internal/ringtest"
 	"github.com/signet-auth/signet/internal/server"
 )
@@ -29,7 +29,7 @@ func TestDashboardHosts(t *testing.T) {
 		seen []string
 	)
 	dash := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, ok := keyring.FromContext(r.Context()); ok {
+		if _, ok := reqctx.From(r.Context()); ok {
 			t.Errorf("dashboard request %s has a resolved tenant", r.URL.Path)
 		}
 		mu.Lock()

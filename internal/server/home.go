@@ -7,7 +7,7 @@ import (
 	"html/template"
 	"net/http"
 
-	"github.com/signet-auth/signet/internal/keyring"
+	"github.com/signet-auth/signet/internal/reqctx"
 	"github.com/signet-auth/signet/internal/theme"
 )
 
@@ -75,7 +75,7 @@ type home struct {
 // serveHome answers GET / on a tenant's host with homePage. Only the root
 // itself: other unknown paths stay 404.
 func (s *Server) serveHome(w http.ResponseWriter, r *http.Request) {
-	req, _ := keyring.FromContext(r.Context())
+	req, _ := reqctx.From(r.Context())
 	var b bytes.Buffer
 	if err := homePage.Execute(&b, home{Tenant: req.View.Tenant.Name, Issuer: req.Issuer, Style: template.CSS(homeStyle)}); err != nil {
 		s.cfg.Logger.Error("render root page", "err", err)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/signet-auth/signet/internal/keygen"
 	"github.com/signet-auth/signet/internal/keyring"
+	"github.com/signet-auth/signet/internal/reqctx"
 )
 
 // Registrar is a set of handlers that mounts itself on a mux.
@@ -25,7 +26,7 @@ type Registrar interface {
 type Config struct {
 	Ring *keyring.Ring
 	// Handlers are mounted on the tenant mux: every request they see has a
-	// resolved tenant (keyring.FromContext).
+	// resolved tenant (reqctx.From).
 	Handlers []Registrar
 	// Ready reports whether the server can take traffic (for /readyz); nil means always.
 	Ready func(ctx context.Context) error
@@ -242,7 +243,7 @@ func (s *Server) serveTenant(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, `{"statusCode":404,"error":"Not Found","message":"No tenant serves this host."}`)
 		return
 	}
-	ctx := keyring.WithRequest(r.Context(), keyring.Request{View: v, Issuer: s.cfg.Ring.Issuer(host)})
+	ctx := reqctx.With(r.Context(), reqctx.Request{View: v, Issuer: s.cfg.Ring.Issuer(host)})
 	tr := r.WithContext(ctx)
 	s.tenants.ServeHTTP(w, tr)
 	// The mux sets the matched pattern on the request it was given, so it

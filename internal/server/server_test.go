@@ -17,6 +17,7 @@ import (
 
 	"github.com/signet-auth/signet/internal/keygen"
 	"github.com/signet-auth/signet/internal/keyring"
+	"github.com/signet-auth/signet/internal/reqctx"
 	"github.com/signet-auth/signet/internal/ringtest"
 	"github.com/signet-auth/signet/internal/server"
 )
@@ -56,7 +57,7 @@ type probe struct {
 // call is what one request showed a handler.
 type call struct {
 	path   string
-	req    keyring.Request
+	req    reqctx.Request
 	hasReq bool
 	ctxErr error // of the request's context when the handler returned
 }
@@ -74,14 +75,14 @@ func (p *probe) Register(mux *http.ServeMux) {
 	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		p.record(r)
-		req, _ := keyring.FromContext(r.Context())
+		req, _ := reqctx.From(r.Context())
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(map[string]string{"issuer": req.Issuer})
 	})
 }
 
 func (p *probe) record(r *http.Request) {
-	req, ok := keyring.FromContext(r.Context())
+	req, ok := reqctx.From(r.Context())
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.calls = append(p.calls, call{path: r.URL.Path, req: req, hasReq: ok, ctxErr: r.Context().Err()})
