@@ -123,7 +123,8 @@ func serve(ctx context.Context, args []string, env Env) error {
 		return fmt.Errorf("no tenant's signing key can be decrypted: is the master key (SIGNET_MASTER_KEY or %s) the one they were sealed with? %w",
 			filepath.Join(c.DataDir, "master.key"), seal.ErrOpen)
 	}
-	if err := upgradeManagementAPIs(ctx, store, ring); err != nil {
+	management := mgmt.New(mgmt.Config{Ring: ring, Store: store, Logger: log})
+	if err := upgradeManagementAPIs(ctx, store, management); err != nil {
 		return err
 	}
 	if _, ok := ring.ViewByHost(public.Host); !ok {
@@ -148,7 +149,7 @@ func serve(ctx context.Context, args []string, env Env) error {
 		Ring: ring,
 		Handlers: append(handlers,
 			oauth.New(oauthCfg),
-			mgmt.New(mgmt.Config{Ring: ring, Store: store, Logger: log}),
+			management,
 		),
 		Ready: func(ctx context.Context) error {
 			if err := ring.Ready(); err != nil {
@@ -325,7 +326,7 @@ func bootstrapSteps(ctx context.Context, c *config, store signet.Store, ring *ke
 	if err := step("tenant"); err != nil {
 		return err
 	}
-	api, err := ring.ManagementAPI(ctx, "default")
+	api, err := mgmt.ResourceServer(ctx, store, "default")
 	if errors.Is(err, signet.ErrNotFound) {
 		if api, err = createManagementAPI(ctx, store, ring, t); err != nil {
 			return err
@@ -517,25 +518,25 @@ func writeCredentials(dir, path string, creds credentials, replace bool) error {
 
 // upgradeManagementAPIs gives every tenant's built-in Management API the
 // scopes Signet has defined since the tenant was created (see
-// keyring.Ring.UpgradeManagementAPI). The bootstrap administrative client
-// was granted every Management API scope so that it can do anything, so it
-// gains them too, first, unless an administrator has narrowed its grant. It
-// is the first client of tenant "default" (bootstrap creates it before
-// anything serves), recognised by its name; if it was deleted or renamed no
-// grant changes. Other clients' grants never change: an administrator grants
-// the new scopes through the Management API. Safe on several replicas
-// starting at once.
-func upgradeManagementAPIs(ctx context.Context, store signet.Store, ring *keyring.Ring) error {
+// mgmt.API.Upgrade). The bootstrap administrative client was granted every
+// Management API scope so that it can do anything, so it gains them too,
+// first, unless an administrator has narrowed its grant. It is the first
+// client of tenant "default" (bootstrap creates it before anything serves),
+// recognised by its name; if it was deleted or renamed no grant changes.
+// Other clients' grants never change: an administrator grants the new
+// scopes through the Management API. Safe on several replicas starting at
+// once.
+func upgradeManagementAPIs(ctx context.Context, store signet.Store, management *mgmt.API) error {
 	cs, err := store.Clients(ctx, "default")
 	if err != nil && !errors.Is(err, signet.ErrNotFound) {
 		return fmt.Errorf("upgrade management api: %w", err)
 	}
 	if len(cs) > 0 && cs[0].Name == bootstrapClientName {
-		if _, err := ring.GrantNewManagementScopes(ctx, "default", cs[0].ClientID); err != nil && !errors.Is(err, signet.ErrNotFound) {
+		if _, err := management.GrantNewScopes(ctx, "default", cs[0].ClientID); err != nil && !errors.Is(err, signet.ErrNotFound) {
 			return fmt.Errorf("upgrade management api: %w", err)
 		}
 	}
-	return ring.UpgradeManagementAPIs(ctx)
+	return management.UpgradeAll(ctx)
 }
 
 // replicaName names this replica in the store's heartbeats: the host name
@@ -602,7 +603,7 @@ func followPublicURL(ctx context.Context, c *config, store signet.Store, ring *k
 	}
 
 	// The Management API's identifier, and the grants for it.
-	api, err := ring.ManagementAPI(ctx, "default")
+	api, err := mgmt.ResourceServer(ctx, store, "default")
 	if errors.Is(err, signet.ErrNotFound) {
 		return nil
 	} else if err != nil {

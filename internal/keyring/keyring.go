@@ -47,8 +47,9 @@ var ManagementScopes = []signet.Scope{
 }
 
 // Store is the part of signet.Store a Ring uses: tenants and their keysets,
-// the change feed, the replicas' heartbeats, and the Management API's
-// resource server and grants. See signet.Store for each method's contract.
+// the change feed, the replicas' heartbeats, and the resource servers an
+// audience names (CreateTenant creates the Management API's). See
+// signet.Store for each method's contract.
 type Store interface {
 	Tenants(ctx context.Context) ([]signet.Tenant, error)
 	Tenant(ctx context.Context, name string) (signet.Tenant, error)
@@ -58,12 +59,8 @@ type Store interface {
 	UpdateKeyset(ctx context.Context, tenant string, fn func(*signet.Keyset) error) (signet.Keyset, error)
 	Events(ctx context.Context, tenant string, f signet.EventFilter) ([]signet.Event, error)
 	Watch(ctx context.Context, fn func(tenant string), live func(t time.Time)) error
-	ResourceServers(ctx context.Context, tenant string) ([]signet.ResourceServer, error)
 	ResourceServerByIdentifier(ctx context.Context, tenant, identifier string) (signet.ResourceServer, error)
 	CreateResourceServer(ctx context.Context, rs signet.ResourceServer) error
-	UpdateResourceServer(ctx context.Context, tenant, id string, fn func(*signet.ResourceServer) error) (signet.ResourceServer, error)
-	ClientGrants(ctx context.Context, tenant string, f signet.GrantFilter) ([]signet.ClientGrant, error)
-	UpdateClientGrant(ctx context.Context, tenant, id string, fn func(*signet.ClientGrant) error) (signet.ClientGrant, error)
 	Heartbeat(ctx context.Context, replica string, positions map[string]int64) error
 	Replicas(ctx context.Context, maxAge time.Duration) ([]signet.Replica, error)
 	RemoveReplica(ctx context.Context, replica string) error

@@ -29,4 +29,8 @@
 // and is bound to the request's method, path, query and body: a retry of the
 // same request replays the first answer with Idempotent-Replayed: true, and
 // another request with the same key is a 422.
+//
+// At start, API.Upgrade gives a tenant's built-in Management API (found with
+// ResourceServer) the scopes of keyring.ManagementScopes it lacks, and
+// API.GrantNewScopes gives them to the client granted the whole of it.
 package mgmt

@@ -1,4 +1,4 @@
-package keyring_test
+package mgmt_test
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/signet-auth/signet"
 	"github.com/signet-auth/signet/internal/keyring"
+	"github.com/signet-auth/signet/internal/mgmt"
 	"github.com/signet-auth/signet/internal/ringtest"
 )
 
@@ -50,7 +51,7 @@ func TestUpgradeManagementAPI(t *testing.T) {
 		t.Fatalf("users scopes = %v", values(newScopes))
 	}
 	custom := signet.Scope{Value: "read:custom", Description: "Added by hand"}
-	api, err := env.Ring.ManagementAPI(ctx, "old")
+	api, err := mgmt.ResourceServer(ctx, store, "old")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +81,7 @@ func TestUpgradeManagementAPI(t *testing.T) {
 	}
 	admin, adminGrant := grant(values(oldScopes))
 	narrow, narrowGrant := grant([]string{"read:signing_keys"})
-	newAPI, err := env.Ring.ManagementAPI(ctx, "new")
+	newAPI, err := mgmt.ResourceServer(ctx, store, "new")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,17 +91,18 @@ func TestUpgradeManagementAPI(t *testing.T) {
 	errs := make(chan error, 4*3)
 	for i := range 4 {
 		r := env.Replica()
+		up := mgmt.New(mgmt.Config{Ring: r, Store: store})
 		wg.Go(func() {
 			if err := r.Load(ctx); err != nil {
 				errs <- err
 				return
 			}
 			for _, id := range []string{admin, narrow} {
-				if _, err := r.GrantNewManagementScopes(ctx, "old", id); err != nil {
+				if _, err := up.GrantNewScopes(ctx, "old", id); err != nil {
 					errs <- fmt.Errorf("replica %d: grant to %s: %w", i, id, err)
 				}
 			}
-			if err := r.UpgradeManagementAPIs(ctx); err != nil {
+			if err := up.UpgradeAll(ctx); err != nil {
 				errs <- fmt.Errorf("replica %d: %w", i, err)
 			}
 		})
@@ -141,26 +143,27 @@ func TestUpgradeManagementAPI(t *testing.T) {
 	}
 
 	// Again: nothing to do.
-	if added, err := env.Ring.UpgradeManagementAPI(ctx, "old"); err != nil || added != nil {
+	up := mgmt.New(mgmt.Config{Ring: env.Ring, Store: store})
+	if added, err := up.Upgrade(ctx, "old"); err != nil || added != nil {
 		t.Errorf("second upgrade added %v, %v", added, err)
 	}
-	if added, err := env.Ring.GrantNewManagementScopes(ctx, "old", admin); err != nil || added != nil {
+	if added, err := up.GrantNewScopes(ctx, "old", admin); err != nil || added != nil {
 		t.Errorf("second grant added %v, %v", added, err)
 	}
 	if again, err := store.ResourceServer(ctx, "old", api.ID); err != nil || !again.UpdatedAt.Equal(got.UpdatedAt) {
 		t.Errorf("second upgrade wrote the resource server: %+v %v", again, err)
 	}
-	if _, err := env.Ring.UpgradeManagementAPI(ctx, "nobody"); !errors.Is(err, signet.ErrNotFound) {
+	if _, err := up.Upgrade(ctx, "nobody"); !errors.Is(err, signet.ErrNotFound) {
 		t.Errorf("unknown tenant: %v, want ErrNotFound", err)
 	}
 }
 
 // BenchmarkStart measures what a start costs per tenant on a store of
 // 10,000 up-to-date tenants (ES256, to keep setup short): Load builds every
-// view; UpgradeManagementAPIs then reads each tenant's resource servers and
+// view; UpgradeAll then reads each tenant's resource servers and
 // finds nothing to add. Run:
 //
-//	go test -run '^$' -bench Start -benchtime 3x ./internal/keyring/
+//	go test -run '^$' -bench Start -benchtime 3x ./internal/mgmt/
 func BenchmarkStart(b *testing.B) {
 	ctx := context.Background()
 	env := ringtest.New(b, ringtest.Options{PoolSize: 8})
@@ -176,9 +179,10 @@ func BenchmarkStart(b *testing.B) {
 			}
 		}
 	})
-	b.Run("UpgradeManagementAPIs", func(b *testing.B) {
+	up := mgmt.New(mgmt.Config{Ring: env.Ring, Store: env.Store})
+	b.Run("UpgradeAll", func(b *testing.B) {
 		for b.Loop() {
-			if err := env.Ring.UpgradeManagementAPIs(ctx); err != nil {
+			if err := up.UpgradeAll(ctx); err != nil {
 				b.Fatal(err)
 			}
 		}
