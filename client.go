@@ -74,7 +74,8 @@ type ResourceServer struct {
 	Scopes     []Scope
 	// SigningAlg is the JWS algorithm of its access tokens (the tenant key's).
 	SigningAlg string
-	// TokenLifetime is the access-token lifetime in seconds (Auth0's default 86400).
+	// TokenLifetime is the access-token lifetime in seconds
+	// (DefaultTokenLifetime unless set).
 	TokenLifetime int
 	// System marks the built-in Management API, which cannot be changed or deleted.
 	System    bool
@@ -93,3 +94,7 @@ type ClientGrant struct {
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
+
+// DefaultTokenLifetime is the access-token lifetime, in seconds, of a
+// resource server that sets none: Auth0's default of 24 hours.
+const DefaultTokenLifetime = 86400

@@ -208,8 +208,8 @@ func operate(ctx context.Context, cmd command, args []string, env Env) (err erro
 			return err
 		}
 		now := time.Now().UTC()
-		rs := signet.ResourceServer{Tenant: c.Tenant, ID: secret.ID(24), Name: name, Identifier: audience,
-			SigningAlg: t.Algorithm, TokenLifetime: 86400, CreatedAt: now, UpdatedAt: now}
+		rs := signet.ResourceServer{Tenant: c.Tenant, ID: secret.ResourceServerID(), Name: name, Identifier: audience,
+			SigningAlg: t.Algorithm, TokenLifetime: signet.DefaultTokenLifetime, CreatedAt: now, UpdatedAt: now}
 		for _, sc := range strings.Fields(scopes) {
 			rs.Scopes = append(rs.Scopes, signet.Scope{Value: sc})
 		}
@@ -329,14 +329,14 @@ func createClient(ctx context.Context, store signet.Store, tenant, name, audienc
 	now := time.Now().UTC()
 	sec, digest := secret.New()
 	cl := signet.Client{
-		Tenant: tenant, ClientID: secret.ID(32), Name: name, AppType: "non_interactive",
+		Tenant: tenant, ClientID: secret.ClientID(), Name: name, AppType: "non_interactive",
 		SecretHash: digest, GrantTypes: []string{"client_credentials"}, CreatedAt: now, UpdatedAt: now,
 	}
 	if err := store.CreateClient(ctx, cl); err != nil {
 		return signet.Client{}, "", err
 	}
 	if audience != "" {
-		g := signet.ClientGrant{Tenant: tenant, ID: "cgr_" + secret.ID(16), ClientID: cl.ClientID, Audience: audience,
+		g := signet.ClientGrant{Tenant: tenant, ID: secret.GrantID(), ClientID: cl.ClientID, Audience: audience,
 			Scope: scopes, CreatedAt: now, UpdatedAt: now}
 		if err := store.CreateClientGrant(ctx, g); err != nil {
 			return signet.Client{}, "", err

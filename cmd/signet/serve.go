@@ -367,7 +367,7 @@ func bootstrapSteps(ctx context.Context, c *config, store signet.Store, ring *ke
 			scopes[i] = s.Value
 		}
 		now := time.Now().UTC()
-		g := signet.ClientGrant{Tenant: "default", ID: "cgr_" + secret.ID(16), ClientID: client.ClientID, Audience: api.Identifier,
+		g := signet.ClientGrant{Tenant: "default", ID: secret.GrantID(), ClientID: client.ClientID, Audience: api.Identifier,
 			Scope: scopes, CreatedAt: now, UpdatedAt: now}
 		if err := store.CreateClientGrant(ctx, g); err != nil {
 			return err
@@ -429,12 +429,12 @@ func createManagementAPI(ctx context.Context, store signet.Store, ring *keyring.
 	now := time.Now().UTC()
 	rs := signet.ResourceServer{
 		Tenant:        t.Name,
-		ID:            secret.ID(24),
+		ID:            secret.ResourceServerID(),
 		Name:          keyring.ManagementAPIName,
-		Identifier:    ring.Issuer(t.Hosts[0]) + "api/v2/",
+		Identifier:    keyring.ManagementAudienceOf(ring.Issuer(t.Hosts[0])),
 		Scopes:        keyring.ManagementScopes,
 		SigningAlg:    t.Algorithm,
-		TokenLifetime: 86400,
+		TokenLifetime: signet.DefaultTokenLifetime,
 		System:        true,
 		CreatedAt:     now,
 		UpdatedAt:     now,
@@ -609,7 +609,7 @@ func followPublicURL(ctx context.Context, c *config, store signet.Store, ring *k
 	} else if err != nil {
 		return fmt.Errorf("follow the public url: %w", err)
 	}
-	want := ring.Issuer(publicHost) + "api/v2/"
+	want := keyring.ManagementAudienceOf(ring.Issuer(publicHost))
 	var oldAPI string
 	_, err = store.UpdateResourceServer(ctx, "default", api.ID, func(rs *signet.ResourceServer) error {
 		if rs.Identifier == want {

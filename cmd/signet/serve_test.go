@@ -93,11 +93,11 @@ func TestRestartUpgradesManagementAPI(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		other := signet.Client{Tenant: "default", ClientID: secret.ID(32), Name: "CI", AppType: "non_interactive", GrantTypes: []string{"client_credentials"}}
+		other := signet.Client{Tenant: "default", ClientID: secret.ClientID(), Name: "CI", AppType: "non_interactive", GrantTypes: []string{"client_credentials"}}
 		if err := db.CreateClient(ctx, other); err != nil {
 			t.Fatal(err)
 		}
-		otherGrant = "cgr_" + secret.ID(16)
+		otherGrant = secret.GrantID()
 		if err := db.CreateClientGrant(ctx, signet.ClientGrant{Tenant: "default", ID: otherGrant, ClientID: other.ClientID, Audience: aud, Scope: old}); err != nil {
 			t.Fatal(err)
 		}

@@ -32,7 +32,7 @@ func TestExample(t *testing.T) {
 	rp := httptest.NewUnstartedServer(nil)
 	rpBase := "http://" + rp.Listener.Addr().String()
 	re.CreateUser(t, signet.User{Tenant: "default", Email: "alice@example.com"}, "correct horse battery")
-	client := signet.Client{Tenant: "default", ClientID: secret.ID(32), Name: "example", AppType: "spa",
+	client := signet.Client{Tenant: "default", ClientID: secret.ClientID(), Name: "example", AppType: "spa",
 		TokenEndpointAuthMethod: "none", GrantTypes: []string{"authorization_code"},
 		Callbacks: []string{rpBase + "/callback"}, AllowedLogoutURLs: []string{rpBase + "/"}}
 	if err := re.Store.CreateClient(ctx, client); err != nil {

@@ -428,12 +428,12 @@ func (r *Ring) CreateTenant(ctx context.Context, name string, hosts []string, al
 	}
 	rs := signet.ResourceServer{
 		Tenant:        name,
-		ID:            secret.ID(24),
+		ID:            secret.ResourceServerID(),
 		Name:          ManagementAPIName,
-		Identifier:    r.Issuer(hosts[0]) + "api/v2/", // = ManagementAudience
+		Identifier:    ManagementAudienceOf(r.Issuer(hosts[0])),
 		Scopes:        ManagementScopes,
 		SigningAlg:    alg,
-		TokenLifetime: 86400,
+		TokenLifetime: signet.DefaultTokenLifetime,
 		System:        true,
 		CreatedAt:     now,
 		UpdatedAt:     now,

@@ -294,17 +294,24 @@ func version(t signet.Tenant, ks signet.Keyset) string {
 	return b.String()
 }
 
+// managementPath is what the Management API's audience adds to an issuer.
+const managementPath = "api/v2/"
+
+// ManagementAudienceOf returns the Management API audience of an issuer URL
+// (which ends in a slash): issuer + "api/v2/", as Auth0's.
+func ManagementAudienceOf(issuer string) string { return issuer + managementPath }
+
 // ManagementAudience returns the identifier of the tenant's built-in
-// Management API resource server: the primary issuer + "api/v2/".
+// Management API resource server: ManagementAudienceOf the primary issuer.
 func (r *Ring) ManagementAudience(v *View) string {
-	return r.Issuer(v.Tenant.Hosts[0]) + "api/v2/"
+	return ManagementAudienceOf(r.Issuer(v.Tenant.Hosts[0]))
 }
 
 // IsManagementAudience reports whether aud is "<issuer>api/v2/" for the
 // issuer of any of the tenant's hosts. SDKs derive the audience from the host
 // they talk to, so each is an alias of the Management API.
 func (r *Ring) IsManagementAudience(v *View, aud string) bool {
-	base, ok := strings.CutSuffix(aud, "api/v2/")
+	base, ok := strings.CutSuffix(aud, managementPath)
 	return ok && slices.Contains(r.Issuers(v), base)
 }
 

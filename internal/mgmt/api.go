@@ -248,7 +248,7 @@ var errInvalidToken = signet.Errorf(signet.EUNAUTHORIZED, "Invalid token")
 // and not expired. On failure it sets WWW-Authenticate and returns
 // errInvalidToken.
 func (a *API) authenticate(w http.ResponseWriter, r *http.Request, req reqctx.Request) (*call, error) {
-	realm := req.Issuer + "api/v2/"
+	realm := keyring.ManagementAudienceOf(req.Issuer)
 	raw, ok := bearer(r)
 	if !ok {
 		// RFC 6750 §3.1: no error code when the request had no credentials.
@@ -258,7 +258,7 @@ func (a *API) authenticate(w http.ResponseWriter, r *http.Request, req reqctx.Re
 	issuers := a.issuers(req)
 	auds := make([]string, len(issuers))
 	for i, iss := range issuers {
-		auds[i] = iss + "api/v2/"
+		auds[i] = keyring.ManagementAudienceOf(iss)
 	}
 	claims, err := token.Verify(raw, req.View.VerifyKey, token.Expect{
 		Issuers: issuers, Audiences: auds, Now: a.now(), Leeway: leeway,

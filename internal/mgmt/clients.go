@@ -18,7 +18,6 @@ const (
 	maxClientName        = 128
 	maxClientDescription = 140
 	defaultAppType       = "non_interactive"
-	clientIDLength       = 32
 )
 
 var (
@@ -283,7 +282,7 @@ func (a *API) createClient(w http.ResponseWriter, r *http.Request, c *call) erro
 	now := a.now().UTC()
 	cl := signet.Client{
 		Tenant:    c.tenant,
-		ClientID:  secret.ID(clientIDLength),
+		ClientID:  secret.ClientID(),
 		AppType:   defaultAppType,
 		CreatedAt: now,
 		UpdatedAt: now,

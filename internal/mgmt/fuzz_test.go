@@ -93,7 +93,7 @@ func newFuzzEnv(base string) (*fuzzEnv, error) {
 		return fail(err)
 	}
 
-	adminID := secret.ID(32)
+	adminID := secret.ClientID()
 	sec, digest := secret.New()
 	if err := db.CreateClient(ctx, signet.Client{Tenant: "default", ClientID: adminID, Name: "admin",
 		AppType: "non_interactive", SecretHash: digest, GrantTypes: []string{"client_credentials"}}); err != nil {
@@ -103,7 +103,7 @@ func newFuzzEnv(base string) (*fuzzEnv, error) {
 	for _, s := range keyring.ManagementScopes {
 		all = append(all, s.Value)
 	}
-	if err := db.CreateClientGrant(ctx, signet.ClientGrant{Tenant: "default", ID: "cgr_" + secret.ID(16),
+	if err := db.CreateClientGrant(ctx, signet.ClientGrant{Tenant: "default", ID: secret.GrantID(),
 		ClientID: adminID, Audience: mgmtAud, Scope: all}); err != nil {
 		return fail(err)
 	}
@@ -117,7 +117,7 @@ func newFuzzEnv(base string) (*fuzzEnv, error) {
 		Identifier: fuzzRS, Scopes: []signet.Scope{{Value: "read:x"}}, SigningAlg: "ES256", TokenLifetime: 60}); err != nil {
 		return fail(err)
 	}
-	if err := db.CreateClientGrant(ctx, signet.ClientGrant{Tenant: "default", ID: "cgr_" + secret.ID(16),
+	if err := db.CreateClientGrant(ctx, signet.ClientGrant{Tenant: "default", ID: secret.GrantID(),
 		ClientID: fuzzClientID, Audience: fuzzRS, Scope: []string{"read:x"}}); err != nil {
 		return fail(err)
 	}

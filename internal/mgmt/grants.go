@@ -94,7 +94,7 @@ func (a *API) createClientGrant(w http.ResponseWriter, r *http.Request, c *call)
 	now := a.now().UTC()
 	g := signet.ClientGrant{
 		Tenant:    c.tenant,
-		ID:        "cgr_" + secret.ID(16),
+		ID:        secret.GrantID(),
 		ClientID:  clientID,
 		Audience:  rs.Identifier,
 		Scope:     scopes,

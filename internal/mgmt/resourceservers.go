@@ -18,10 +18,8 @@ const (
 	maxRSIdentifier      = 600
 	maxScopeValue        = 280
 	maxScopeDescription  = 500
-	defaultTokenLifetime = 86400
 	maxTokenLifetime     = 2592000 // 30 days, Auth0's maximum
-	rsIDLength           = 24
-	maxIdentifiersFilter = 10 // Auth0's cap on ?identifiers=
+	maxIdentifiersFilter = 10      // Auth0's cap on ?identifiers=
 )
 
 // rsObject is Auth0's resource server object (the subset Signet keeps).
@@ -131,12 +129,12 @@ func (a *API) createResourceServer(w http.ResponseWriter, r *http.Request, c *ca
 	alg := c.req.View.Tenant.Algorithm
 	rs := signet.ResourceServer{
 		Tenant:        c.tenant,
-		ID:            secret.ID(rsIDLength),
+		ID:            secret.ResourceServerID(),
 		Name:          ident,
 		Identifier:    ident,
 		Scopes:        []signet.Scope{},
 		SigningAlg:    alg,
-		TokenLifetime: defaultTokenLifetime,
+		TokenLifetime: signet.DefaultTokenLifetime,
 		CreatedAt:     now,
 		UpdatedAt:     now,
 	}

@@ -84,9 +84,9 @@ func newEnv(tb testing.TB) *env {
 	e.h.Register(e.mux)
 	e.serve = e.checked(e.mux)
 
-	e.clientID, e.secret = e.addClient(secret.ID(32), "", []string{"client_credentials"})
-	e.nograntID, e.nograntSecret = e.addClient(secret.ID(32), "", []string{"client_credentials"})
-	e.noccID, e.noccSecret = e.addClient(secret.ID(32), "", []string{"authorization_code"})
+	e.clientID, e.secret = e.addClient(secret.ClientID(), "", []string{"client_credentials"})
+	e.nograntID, e.nograntSecret = e.addClient(secret.ClientID(), "", []string{"client_credentials"})
+	e.noccID, e.noccSecret = e.addClient(secret.ClientID(), "", []string{"authorization_code"})
 
 	if err := db.CreateResourceServer(ctx, signet.ResourceServer{
 		Tenant: "default", ID: secret.ID(24), Name: "Things", Identifier: apiAud,
@@ -123,7 +123,7 @@ func (e *env) addClient(id, sec string, grantTypes []string) (string, string) {
 func (e *env) grant(clientID, aud string, scope []string) {
 	e.tb.Helper()
 	if err := e.store.CreateClientGrant(context.Background(), signet.ClientGrant{
-		Tenant: "default", ID: "cgr_" + secret.ID(16), ClientID: clientID, Audience: aud, Scope: scope,
+		Tenant: "default", ID: secret.GrantID(), ClientID: clientID, Audience: aud, Scope: scope,
 	}); err != nil {
 		e.tb.Fatal(err)
 	}

@@ -24,8 +24,6 @@ const (
 	grantClientCredentials = "client_credentials"
 	// gtyClientCredentials is the gty claim of client-credentials tokens (Auth0's spelling).
 	gtyClientCredentials = "client-credentials"
-	// defaultTokenLifetime is the access-token lifetime of a resource server that sets none.
-	defaultTokenLifetime = 86400
 )
 
 // tokenRequest is a parsed token request: the body parameters and the
@@ -289,7 +287,7 @@ func (h *Handler) issue(r *http.Request, req reqctx.Request, tr tokenRequest) (t
 	}
 	lifetime := rs.TokenLifetime
 	if lifetime <= 0 {
-		lifetime = defaultTokenLifetime
+		lifetime = signet.DefaultTokenLifetime
 	}
 	now := h.now()
 	claims := token.Claims{

@@ -231,7 +231,7 @@ func (e *env) client(public bool, grantTypes ...string) (id, sec string) {
 	if len(grantTypes) == 0 {
 		grantTypes = []string{"authorization_code", "refresh_token"}
 	}
-	c := signet.Client{Tenant: "default", ClientID: secret.ID(32), Name: "app", AppType: "regular_web",
+	c := signet.Client{Tenant: "default", ClientID: secret.ClientID(), Name: "app", AppType: "regular_web",
 		GrantTypes: grantTypes, Callbacks: []string{callback, "http://app.example/other"},
 		AllowedLogoutURLs: []string{"http://app.example/bye"}, TokenEndpointAuthMethod: "client_secret_post"}
 	if public {

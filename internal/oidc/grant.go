@@ -28,7 +28,7 @@ const (
 
 // defaultAccessTokenLifetime is the lifetime of an access token for
 // /userinfo only (no audience), and of an API's that sets none.
-const defaultAccessTokenLifetime = 86400
+const defaultAccessTokenLifetime = signet.DefaultTokenLifetime
 
 var _ oauth.Provider = (*Handler)(nil)
 

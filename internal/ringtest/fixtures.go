@@ -71,7 +71,7 @@ func (e *Env) CreateUser(tb testing.TB, u signet.User, pw string) signet.User {
 func (e *Env) AdminClient(tb testing.TB, tenant, audience string, extra ...string) (id, sec string) {
 	tb.Helper()
 	ctx := context.Background()
-	id = secret.ID(32)
+	id = secret.ClientID()
 	sec, digest := secret.New()
 	if err := e.Store.CreateClient(ctx, signet.Client{Tenant: tenant, ClientID: id, Name: "admin", AppType: "non_interactive",
 		SecretHash: digest, GrantTypes: []string{"client_credentials"}}); err != nil {
@@ -81,7 +81,7 @@ func (e *Env) AdminClient(tb testing.TB, tenant, audience string, extra ...strin
 	for _, s := range keyring.ManagementScopes {
 		scopes = append(scopes, s.Value)
 	}
-	if err := e.Store.CreateClientGrant(ctx, signet.ClientGrant{Tenant: tenant, ID: "cgr_" + secret.ID(16),
+	if err := e.Store.CreateClientGrant(ctx, signet.ClientGrant{Tenant: tenant, ID: secret.GrantID(),
 		ClientID: id, Audience: audience, Scope: append(scopes, extra...)}); err != nil {
 		tb.Fatal(err)
 	}

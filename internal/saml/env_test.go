@@ -97,7 +97,7 @@ func newEnv(t *testing.T, opt envOptions) *env {
 // ACS is the SP server's /acs/<client id>, and returns the client.
 func (e *env) app(addon signet.SAMLAddon, wsfed bool) signet.Client {
 	e.t.Helper()
-	id := secret.ID(32)
+	id := secret.ClientID()
 	acs := e.sp.URL + "/acs/" + id
 	if addon.Audience == "" {
 		addon.Audience = "urn:sp:" + id

@@ -55,3 +55,13 @@ func Equal(digest []byte, secret string) bool {
 	d := Digest(secret)
 	return len(digest) == len(d) && subtle.ConstantTimeCompare(digest, d) == 1
 }
+
+// ClientID returns a new client identifier: 32 characters, as Auth0's.
+func ClientID() string { return ID(32) }
+
+// ResourceServerID returns a new resource server identifier (24 characters).
+func ResourceServerID() string { return ID(24) }
+
+// GrantID returns a new client grant identifier: "cgr_" and 16 characters,
+// as Auth0's.
+func GrantID() string { return "cgr_" + ID(16) }

@@ -2,6 +2,7 @@ package secret_test
 
 import (
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/signet-auth/signet/internal/secret"
@@ -11,7 +12,7 @@ func TestID(t *testing.T) {
 	re := regexp.MustCompile(`^[A-Za-z0-9]{32}$`)
 	seen := map[string]bool{}
 	for range 1000 {
-		id := secret.ID(32)
+		id := secret.ClientID()
 		if !re.MatchString(id) {
 			t.Fatalf("ID(32) = %q, want 32 characters of [A-Za-z0-9]", id)
 		}
@@ -45,5 +46,25 @@ func TestNewAndEqual(t *testing.T) {
 				t.Errorf("Equal = %v, want %v", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestIdentifiers checks the shapes of the identifiers Signet hands out:
+// Auth0's 32-character client ids and cgr_ grant ids.
+func TestIdentifiers(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		id     string
+		prefix string
+		n      int
+	}{
+		{"client", secret.ClientID(), "", 32},
+		{"resource server", secret.ResourceServerID(), "", 24},
+		{"grant", secret.GrantID(), "cgr_", 16},
+	} {
+		rest, ok := strings.CutPrefix(tc.id, tc.prefix)
+		if !ok || len(rest) != tc.n || strings.Trim(rest, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") != "" {
+			t.Errorf("%s id %q: want %q and %d characters of [A-Za-z0-9]", tc.name, tc.id, tc.prefix, tc.n)
+		}
 	}
 }
