@@ -76,7 +76,6 @@ func checkKeyObject(t *testing.T, obj map[string]any, k signet.Key) {
 
 func TestListAndGetKeys(t *testing.T) {
 	e := newEnv(t)
-	tok := e.token("")
 	ctx := context.Background()
 	// Make one key of every state: rotate twice, revoke the oldest.
 	first := e.view("default").Current.KID
@@ -85,7 +84,7 @@ func TestListAndGetKeys(t *testing.T) {
 			t.Fatalf("rotate: %d %s", rec.Code, rec.Body)
 		}
 	}
-	tok = e.token("")
+	tok := e.token("")
 	if rec := e.do(req{method: "PUT", path: "/api/v2/keys/signing/" + first + "/revoke", token: tok}); rec.Code != 200 {
 		t.Fatalf("revoke: %d %s", rec.Code, rec.Body)
 	}

@@ -1,5 +1,7 @@
 package oauth
 
+//lint:file-ignore ST1005 these errors are error_description texts sent as they are, in Auth0's sentence style.
+
 import (
 	"bytes"
 	"encoding/base64"
