@@ -85,9 +85,9 @@ var (
 	// ErrTenantNotFound is returned for an unknown tenant.
 	ErrTenantNotFound = &Error{Code: ENOTFOUND, Message: "Tenant not found."}
 	// ErrRevokeCurrent is returned when asked to revoke the current key.
-	ErrRevokeCurrent = &Error{Code: ECONFLICT, Message: "The current signing key cannot be revoked. Rotate first, or rotate and revoke in one step with POST /api/v2/keys/signing/rotate?revoke_current=true."}
+	ErrRevokeCurrent = &Error{Code: ECONFLICT, Message: "The current signing key cannot be revoked. Rotate first, or rotate and revoke it in one step."}
 	// ErrRevokeNext is returned when asked to revoke the next key.
-	ErrRevokeNext = &Error{Code: ECONFLICT, Message: "The next signing key cannot be revoked: it has never signed. Rotate twice to replace it, or rotate with revoke_current=true once it is current."}
+	ErrRevokeNext = &Error{Code: ECONFLICT, Message: "The next signing key cannot be revoked: it has never signed. Rotate twice to replace it, or rotate and revoke it once it is current."}
 	// ErrAlreadyRevoked is returned when asked to revoke a revoked key.
 	ErrAlreadyRevoked = &Error{Code: ECONFLICT, Message: "The signing key is already revoked. A revoked key can never be used again."}
 	// ErrInvalidKeyset is returned when a keyset breaks the invariant of one

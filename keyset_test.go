@@ -450,8 +450,26 @@ func TestRevoke(t *testing.T) {
 			}
 		}
 	}
-	if !strings.Contains(signet.ErrRevokeCurrent.Message, "revoke_current=true") {
+	if !strings.Contains(signet.ErrRevokeCurrent.Message, "rotate and revoke") {
 		t.Errorf("ErrRevokeCurrent does not point at rotate-and-revoke: %q", signet.ErrRevokeCurrent.Message)
+	}
+}
+
+// TestErrorMessagesFreeOfHTTP checks that the domain's messages speak of
+// keys and tenants, not of the Management API's paths and parameters: each
+// front end (API, CLI, dashboard) names its own remedy.
+func TestErrorMessagesFreeOfHTTP(t *testing.T) {
+	sentinels := map[string]*signet.Error{
+		"ErrKeyNotFound": signet.ErrKeyNotFound, "ErrTenantNotFound": signet.ErrTenantNotFound,
+		"ErrRevokeCurrent": signet.ErrRevokeCurrent, "ErrRevokeNext": signet.ErrRevokeNext,
+		"ErrAlreadyRevoked": signet.ErrAlreadyRevoked, "ErrInvalidKeyset": signet.ErrInvalidKeyset,
+	}
+	for name, e := range sentinels {
+		for _, http := range []string{"/api/", "POST ", "PUT ", "GET ", "revoke_current", "?"} {
+			if strings.Contains(e.Message, http) {
+				t.Errorf("%s names %q: %q", name, http, e.Message)
+			}
+		}
 	}
 }
 

@@ -54,9 +54,11 @@ func TestMain(m *testing.M) {
 func signetBinary(t *testing.T) string {
 	t.Helper()
 	binary.once.Do(func() {
+		// go test puts its own GOROOT/bin first on the PATH.
 		goTool, err := exec.LookPath("go")
 		if err != nil {
-			goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
+			binary.err = err
+			return
 		}
 		if binary.dir, binary.err = os.MkdirTemp("", "signet-bin-"); binary.err != nil {
 			return

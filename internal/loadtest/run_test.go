@@ -39,7 +39,9 @@ func TestRunHealthyFleet(t *testing.T) {
 	if rep.Verifications != 2*rep.Tokens {
 		t.Errorf("%d verifications of %d tokens on 2 replicas", rep.Verifications, rep.Tokens)
 	}
-	if len(rep.Changes) < 4 || rep.Unpropagated != 0 || rep.PropagationMS.N != 2*len(rep.Changes) {
+	// Two changes, one of each kind, are the claim; how many fit in 3 s
+	// depends on the machine (three under -race on 2 loaded cores).
+	if len(rep.Changes) < 2 || rep.Unpropagated != 0 || rep.PropagationMS.N != 2*len(rep.Changes) {
 		t.Errorf("%d changes, %d propagations, %d unpropagated", len(rep.Changes), rep.PropagationMS.N, rep.Unpropagated)
 	}
 	kinds := map[string]int{}

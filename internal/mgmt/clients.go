@@ -239,6 +239,7 @@ func checkClientURL(u string) error {
 	}
 	p, err := url.Parse(u)
 	if err != nil || p.Scheme == "" || (p.Scheme == "http" || p.Scheme == "https") && p.Host == "" {
+		//lint:ignore ST1005 Auth0's own validation message, sent as it is.
 		return fmt.Errorf("Object didn't pass validation for format absolute-uri: %s", u)
 	}
 	if p.Fragment != "" || strings.Contains(u, "#") {

@@ -53,6 +53,26 @@ func invalid(format string, args ...any) error {
 	return signet.Errorf(signet.EINVALID, format, args...)
 }
 
+// apiMessages words the signet refusals whose remedy is another call of
+// this API; the signet package names no HTTP paths.
+var apiMessages = []struct {
+	err     error
+	message string
+}{
+	{signet.ErrRevokeCurrent, "The current signing key cannot be revoked. Rotate first, or rotate and revoke in one step with POST /api/v2/keys/signing/rotate?revoke_current=true."},
+	{signet.ErrRevokeNext, "The next signing key cannot be revoked: it has never signed. Rotate twice to replace it, or rotate with revoke_current=true once it is current."},
+}
+
+// errorMessage returns err's message as this API answers it.
+func errorMessage(err error) string {
+	for _, m := range apiMessages {
+		if errors.Is(err, m.err) {
+			return m.message
+		}
+	}
+	return signet.ErrorMessage(err)
+}
+
 // errorBody is Auth0's Management API error body.
 type errorBody struct {
 	StatusCode int               `json:"statusCode"`
@@ -70,7 +90,7 @@ func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err
 	if !ok {
 		code, st = signet.EINTERNAL, statusOf[signet.EINTERNAL]
 	}
-	body := errorBody{StatusCode: st.status, Error: http.StatusText(st.status), Message: signet.ErrorMessage(err), ErrorCode: st.errorCode}
+	body := errorBody{StatusCode: st.status, Error: http.StatusText(st.status), Message: errorMessage(err), ErrorCode: st.errorCode}
 	if code == signet.EINTERNAL {
 		logger.Error("management api", "method", r.Method, "path", r.URL.Path, "err", err)
 		body.Message = "Internal error."

@@ -76,7 +76,6 @@ func checkKeyObject(t *testing.T, obj map[string]any, k signet.Key) {
 
 func TestListAndGetKeys(t *testing.T) {
 	e := newEnv(t)
-	tok := e.token("")
 	ctx := context.Background()
 	// Make one key of every state: rotate twice, revoke the oldest.
 	first := e.view("default").Current.KID
@@ -85,7 +84,7 @@ func TestListAndGetKeys(t *testing.T) {
 			t.Fatalf("rotate: %d %s", rec.Code, rec.Body)
 		}
 	}
-	tok = e.token("")
+	tok := e.token("")
 	if rec := e.do(req{method: "PUT", path: "/api/v2/keys/signing/" + first + "/revoke", token: tok}); rec.Code != 200 {
 		t.Fatalf("revoke: %d %s", rec.Code, rec.Body)
 	}
@@ -289,8 +288,11 @@ func TestRevoke(t *testing.T) {
 	cur, next := v.Current.KID, v.Keyset.Next().KID
 	path := func(kid string) string { return "/api/v2/keys/signing/" + kid + "/revoke" }
 
-	wantError(t, e.do(req{method: "PUT", path: path(cur), token: tok}), 409, signet.ErrRevokeCurrent.Message, "conflict")
-	wantError(t, e.do(req{method: "PUT", path: path(next), token: tok}), 409, signet.ErrRevokeNext.Message, "conflict")
+	// The API names its own remedy; the signet package's messages name no paths.
+	wantError(t, e.do(req{method: "PUT", path: path(cur), token: tok}), 409,
+		"The current signing key cannot be revoked. Rotate first, or rotate and revoke in one step with POST /api/v2/keys/signing/rotate?revoke_current=true.", "conflict")
+	wantError(t, e.do(req{method: "PUT", path: path(next), token: tok}), 409,
+		"The next signing key cannot be revoked: it has never signed. Rotate twice to replace it, or rotate with revoke_current=true once it is current.", "conflict")
 	wantError(t, e.do(req{method: "PUT", path: path("nope"), token: tok}), 404, "Signing key not found.", "inexistent_signing_key")
 
 	if rec := e.do(req{method: "POST", path: "/api/v2/keys/signing/rotate", token: tok}); rec.Code != 201 {

@@ -23,11 +23,3 @@ type Provider interface {
 	// discovery document of req's issuer.
 	Discover(req reqctx.Request, doc *Discovery)
 }
-
-// TokenResponse is the token endpoint's success body (RFC 6749 §5.1, with
-// OpenID Connect's id_token).
-type TokenResponse = tokenResponse
-
-// Error is an RFC 6749 §5.2 error response: Status is the HTTP status, Code
-// the error code ("invalid_grant", …), Description a message safe to show.
-type Error = oauthError

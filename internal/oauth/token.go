@@ -1,5 +1,7 @@
 package oauth
 
+//lint:file-ignore ST1005 these errors are error_description texts sent as they are, in Auth0's sentence style.
+
 import (
 	"bytes"
 	"encoding/base64"
@@ -42,20 +44,22 @@ type tokenRequest struct {
 	Params map[string]string
 }
 
-// oauthError is an RFC 6749 §5.2 error response.
-type oauthError struct {
+// Error is an RFC 6749 §5.2 error response: Status is the HTTP status, Code
+// the error code ("invalid_grant", …), Description a message safe to show.
+type Error struct {
 	Status      int    `json:"-"`
 	Code        string `json:"error"`
 	Description string `json:"error_description,omitempty"`
 }
 
-func (e *oauthError) Error() string { return e.Code + ": " + e.Description }
+// Error returns the code and the description.
+func (e *Error) Error() string { return e.Code + ": " + e.Description }
 
-func invalidRequest(format string, args ...any) *oauthError {
-	return &oauthError{Status: http.StatusBadRequest, Code: "invalid_request", Description: fmt.Sprintf(format, args...)}
+func invalidRequest(format string, args ...any) *Error {
+	return &Error{Status: http.StatusBadRequest, Code: "invalid_request", Description: fmt.Sprintf(format, args...)}
 }
 
-var errInvalidClient = &oauthError{Status: http.StatusUnauthorized, Code: "invalid_client", Description: "Client authentication failed"}
+var errInvalidClient = &Error{Status: http.StatusUnauthorized, Code: "invalid_client", Description: "Client authentication failed"}
 
 // tokenParams are the parameters a token request may carry in its body.
 var tokenParams = []string{"grant_type", "client_id", "client_secret", "audience", "scope",
@@ -64,12 +68,12 @@ var tokenParams = []string{"grant_type", "client_id", "client_secret", "audience
 // parseTokenRequest reads and checks a token request: its body (form or
 // JSON, at most maxBodyBytes) and its client authentication (HTTP Basic, or
 // client_id and client_secret in the body). It never panics on any input.
-func parseTokenRequest(r *http.Request) (tokenRequest, *oauthError) {
+func parseTokenRequest(r *http.Request) (tokenRequest, *Error) {
 	var tr tokenRequest
 	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBodyBytes))
 	if err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			return tr, &oauthError{Status: http.StatusRequestEntityTooLarge, Code: "invalid_request",
+			return tr, &Error{Status: http.StatusRequestEntityTooLarge, Code: "invalid_request",
 				Description: fmt.Sprintf("The request body exceeds %d bytes.", maxBodyBytes)}
 		}
 		return tr, invalidRequest("The request body could not be read.")
@@ -178,8 +182,9 @@ func formDecode(s string) string {
 	return s
 }
 
-// tokenResponse is the RFC 6749 §5.1 success response.
-type tokenResponse struct {
+// TokenResponse is the token endpoint's success body (RFC 6749 §5.1, with
+// OpenID Connect's id_token).
+type TokenResponse struct {
 	AccessToken  string `json:"access_token"`
 	IDToken      string `json:"id_token,omitempty"`
 	RefreshToken string `json:"refresh_token,omitempty"`
@@ -195,7 +200,7 @@ func (h *Handler) serveToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	tr, oe := parseTokenRequest(r)
-	var resp tokenResponse
+	var resp TokenResponse
 	var err error
 	if oe != nil {
 		err = oe
@@ -203,19 +208,19 @@ func (h *Handler) serveToken(w http.ResponseWriter, r *http.Request) {
 		resp, err = h.issue(r, req, tr)
 	}
 	if err != nil {
-		var oe *oauthError
+		var oe *Error
 		switch {
 		case errors.As(err, &oe):
 		case errors.Is(err, keyring.ErrStale):
 			// The replica may not know of a revocation: it must not sign.
 			h.logger.Warn("token endpoint: not signing", "tenant", req.View.Tenant.Name, "err", err)
-			oe = &oauthError{Status: http.StatusServiceUnavailable, Code: "temporarily_unavailable", Description: "This server cannot confirm that its signing keys are current; retry shortly."}
+			oe = &Error{Status: http.StatusServiceUnavailable, Code: "temporarily_unavailable", Description: "This server cannot confirm that its signing keys are current; retry shortly."}
 		case errors.Is(err, signet.ErrUnavailable):
 			h.logger.Warn("token endpoint: database unavailable", "tenant", req.View.Tenant.Name, "err", err)
-			oe = &oauthError{Status: http.StatusServiceUnavailable, Code: "temporarily_unavailable", Description: "The database did not answer in time; retry shortly."}
+			oe = &Error{Status: http.StatusServiceUnavailable, Code: "temporarily_unavailable", Description: "The database did not answer in time; retry shortly."}
 		default:
 			h.logger.Error("token endpoint", "tenant", req.View.Tenant.Name, "err", err)
-			oe = &oauthError{Status: http.StatusInternalServerError, Code: "server_error", Description: "Internal error."}
+			oe = &Error{Status: http.StatusInternalServerError, Code: "server_error", Description: "Internal error."}
 		}
 		h.writeOAuthError(w, req, oe, tr.Basic)
 		return
@@ -233,47 +238,47 @@ func (h *Handler) serveToken(w http.ResponseWriter, r *http.Request) {
 }
 
 // issue runs a token request to its end: an access token or an error
-// (an *oauthError for the caller, anything else internal).
-func (h *Handler) issue(r *http.Request, req reqctx.Request, tr tokenRequest) (tokenResponse, error) {
+// (an *Error for the caller, anything else internal).
+func (h *Handler) issue(r *http.Request, req reqctx.Request, tr tokenRequest) (TokenResponse, error) {
 	provided := h.provider != nil && slices.Contains(h.provider.GrantTypes(), tr.GrantType)
 	switch {
 	case tr.GrantType == "":
-		return tokenResponse{}, invalidRequest("Missing required parameter: grant_type")
+		return TokenResponse{}, invalidRequest("Missing required parameter: grant_type")
 	case tr.GrantType == grantClientCredentials || provided:
 	default:
-		return tokenResponse{}, &oauthError{Status: http.StatusBadRequest, Code: "unsupported_grant_type",
+		return TokenResponse{}, &Error{Status: http.StatusBadRequest, Code: "unsupported_grant_type",
 			Description: "Unsupported grant type: " + tr.GrantType}
 	}
 	ctx := r.Context()
 	tenant := req.View.Tenant.Name
 	client, err := h.authenticate(r, tenant, tr, provided)
 	if err != nil {
-		return tokenResponse{}, err
+		return TokenResponse{}, err
 	}
 	if provided {
 		if !slices.Contains(client.GrantTypes, tr.GrantType) {
-			return tokenResponse{}, &oauthError{Status: http.StatusForbidden, Code: "unauthorized_client",
+			return TokenResponse{}, &Error{Status: http.StatusForbidden, Code: "unauthorized_client",
 				Description: fmt.Sprintf("Grant type '%s' not allowed for the client.", tr.GrantType)}
 		}
 		return h.provider.Exchange(r, req, client, tr.GrantType, tr.Params)
 	}
 	if !slices.Contains(client.GrantTypes, grantClientCredentials) {
-		return tokenResponse{}, &oauthError{Status: http.StatusForbidden, Code: "unauthorized_client",
+		return TokenResponse{}, &Error{Status: http.StatusForbidden, Code: "unauthorized_client",
 			Description: "Grant type 'client_credentials' not allowed for the client."}
 	}
 	if tr.Audience == "" {
-		return tokenResponse{}, invalidRequest("audience is required")
+		return TokenResponse{}, invalidRequest("audience is required")
 	}
 	rs, err := h.resourceServer(r, req, tr.Audience)
 	if err != nil {
-		return tokenResponse{}, err
+		return TokenResponse{}, err
 	}
 	grants, err := h.store.ClientGrants(ctx, tenant, signet.GrantFilter{ClientID: client.ClientID, Audience: rs.Identifier})
 	if err != nil {
-		return tokenResponse{}, fmt.Errorf("client grants: %w", err)
+		return TokenResponse{}, fmt.Errorf("client grants: %w", err)
 	}
 	if len(grants) == 0 {
-		return tokenResponse{}, &oauthError{Status: http.StatusForbidden, Code: "access_denied",
+		return TokenResponse{}, &Error{Status: http.StatusForbidden, Code: "access_denied",
 			Description: fmt.Sprintf(`Client is not authorized to access %q. You need to create a "client-grant" associated to this API.`, tr.Audience)}
 	}
 	scope := grants[0].Scope
@@ -281,7 +286,7 @@ func (h *Handler) issue(r *http.Request, req reqctx.Request, tr tokenRequest) (t
 		requested := strings.Fields(tr.Scope)
 		scope = slices.DeleteFunc(slices.Clone(scope), func(s string) bool { return !slices.Contains(requested, s) })
 		if len(scope) == 0 {
-			return tokenResponse{}, &oauthError{Status: http.StatusForbidden, Code: "access_denied",
+			return TokenResponse{}, &Error{Status: http.StatusForbidden, Code: "access_denied",
 				Description: "Client has not been granted scopes: " + strings.Join(requested, ", ")}
 		}
 	}
@@ -303,9 +308,9 @@ func (h *Handler) issue(r *http.Request, req reqctx.Request, tr tokenRequest) (t
 	}
 	at, err := req.View.Signer.Sign(claims)
 	if err != nil {
-		return tokenResponse{}, fmt.Errorf("sign access token: %w", err)
+		return TokenResponse{}, fmt.Errorf("sign access token: %w", err)
 	}
-	return tokenResponse{AccessToken: at, TokenType: "Bearer", ExpiresIn: lifetime, Scope: claims.Scope}, nil
+	return TokenResponse{AccessToken: at, TokenType: "Bearer", ExpiresIn: lifetime, Scope: claims.Scope}, nil
 }
 
 // dummyDigest is compared against when the client does not exist, so that an
@@ -349,7 +354,7 @@ func (h *Handler) resourceServer(r *http.Request, req reqctx.Request, aud string
 	rs, err := h.ring.ResourceServer(ctx, req.View, aud)
 	switch {
 	case errors.Is(err, signet.ErrNotFound):
-		return signet.ResourceServer{}, &oauthError{Status: http.StatusForbidden, Code: "access_denied",
+		return signet.ResourceServer{}, &Error{Status: http.StatusForbidden, Code: "access_denied",
 			Description: "Service not found: " + aud}
 	case err != nil:
 		return signet.ResourceServer{}, fmt.Errorf("resource server lookup: %w", err)
@@ -359,7 +364,7 @@ func (h *Handler) resourceServer(r *http.Request, req reqctx.Request, aud string
 
 // writeOAuthError writes an RFC 6749 error body; basic reports whether the
 // client tried HTTP Basic, which a 401 then challenges (RFC 6749 §5.2).
-func (h *Handler) writeOAuthError(w http.ResponseWriter, req reqctx.Request, oe *oauthError, basic bool) {
+func (h *Handler) writeOAuthError(w http.ResponseWriter, req reqctx.Request, oe *Error, basic bool) {
 	hdr := w.Header()
 	hdr["Content-Type"] = hdrJSON
 	hdr["Cache-Control"] = hdrNoStore

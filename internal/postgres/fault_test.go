@@ -35,21 +35,22 @@ func openTimeouts(t *testing.T, dsn string, to postgres.Timeouts) *postgres.DB {
 	return db
 }
 
-// bounded runs fn in a goroutine and returns its error and how long it
-// took; it fails the test if fn has not returned within limit, calling
+// bounded runs fn in a goroutine and returns how long it took and its
+// error; it fails the test if fn has not returned within limit, calling
 // unblock to let it finish.
-func bounded(t *testing.T, what string, limit time.Duration, unblock func(), fn func() error) (error, time.Duration) {
+func bounded(t *testing.T, what string, limit time.Duration, unblock func(), fn func() error) (time.Duration, error) {
 	t.Helper()
 	start := time.Now()
 	done := make(chan error, 1)
 	go func() { done <- fn() }()
 	select {
 	case err := <-done:
-		return err, time.Since(start)
+		return time.Since(start), err
 	case <-time.After(limit):
 		t.Errorf("%s: no answer within %s", what, limit)
 		unblock()
-		return <-done, time.Since(start)
+		err := <-done
+		return time.Since(start), err
 	}
 }
 
@@ -100,7 +101,7 @@ func TestBlackholedDatabase(t *testing.T) {
 	t.Run("read", func(t *testing.T) {
 		proxy.Set(pgtest.Blackhole)
 		defer pass()
-		err, took := bounded(t, "Keyset", faultTimeouts.Statement+slack, pass, func() error {
+		took, err := bounded(t, "Keyset", faultTimeouts.Statement+slack, pass, func() error {
 			_, err := db.Keyset(ctx, "acme")
 			return err
 		})
@@ -112,7 +113,7 @@ func TestBlackholedDatabase(t *testing.T) {
 	t.Run("write", func(t *testing.T) {
 		proxy.Set(pgtest.Blackhole)
 		defer pass()
-		err, took := bounded(t, "UpdateKeyset", faultTimeouts.Tx+slack, pass, func() error {
+		took, err := bounded(t, "UpdateKeyset", faultTimeouts.Tx+slack, pass, func() error {
 			_, err := db.UpdateKeyset(ctx, "acme", rotation("blackholed"))
 			return err
 		})
@@ -126,7 +127,7 @@ func TestBlackholedDatabase(t *testing.T) {
 		// simple query "commit": a Query message, length 11).
 		proxy.BlackholeWhen(func(b []byte) bool { return bytes.Contains(b, []byte("Q\x00\x00\x00\x0bcommit\x00")) })
 		defer pass()
-		err, took := bounded(t, "UpdateKeyset", faultTimeouts.Tx+slack, pass, func() error {
+		took, err := bounded(t, "UpdateKeyset", faultTimeouts.Tx+slack, pass, func() error {
 			_, err := db.UpdateKeyset(ctx, "acme", rotation("lost"))
 			return err
 		})
@@ -194,7 +195,7 @@ func TestRefusedDatabase(t *testing.T) {
 	db := openTimeouts(t, dsn, faultTimeouts)
 	createTenant(t, db, "acme")
 	proxy.Set(pgtest.Refuse)
-	err, took := bounded(t, "Keyset", faultTimeouts.Statement+slack, func() { proxy.Set(pgtest.Pass) }, func() error {
+	took, err := bounded(t, "Keyset", faultTimeouts.Statement+slack, func() { proxy.Set(pgtest.Pass) }, func() error {
 		_, err := db.Keyset(context.Background(), "acme")
 		return err
 	})

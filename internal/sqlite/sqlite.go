@@ -314,13 +314,6 @@ func isForeignKey(err error) bool {
 	return errors.As(err, &e) && e.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
 }
 
-// userError reports whether err carries a *signet.Error, which is passed on
-// as it is rather than wrapped as an internal failure.
-func userError(err error) bool {
-	var e *signet.Error
-	return errors.As(err, &e)
-}
-
 // querier is what *sql.DB and *sql.Tx have in common.
 // eachPair runs query, whose rows are two text columns, and calls fn with
 // each row: how a list's child rows (a tenant's hosts, an admin's grants)
