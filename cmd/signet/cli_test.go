@@ -255,6 +255,9 @@ func TestErrorsSaidOnce(t *testing.T) {
 		{"duplicate tenant", nil, []string{"tenants", "create", "acme"}, `Tenant "acme" already exists.`, "create tenant"},
 		{"revoke the current key", nil, []string{"keys", "revoke", current, "--tenant", "acme"},
 			"signet keys rotate --tenant acme --revoke-current", "POST /api"},
+		// One kid in 64 starts with "-": it is a kid, not an unknown flag.
+		{"revoke a kid that starts with -", nil, []string{"keys", "revoke", "-" + strings.Repeat("A", 42), "--tenant", "acme"},
+			"Signing key not found.", "unknown flag"},
 		{"wrong master key", wrongKey, []string{"keys", "rotate", "--tenant", "acme"},
 			"the master key from SIGNET_MASTER_KEY is not the one this database's keys are sealed with", "message authentication failed"},
 		{"bad e-mail", nil, []string{"users", "create", "not-an-email", "--tenant", "acme"}, `Invalid email: "not-an-email".`, "invalid:"},

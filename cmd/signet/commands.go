@@ -298,6 +298,19 @@ func (c command) parseFlags(fs *flag.FlagSet, args []string, env Env) ([]string,
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
 	var positional []string
+	if strings.Contains(c.args, "KID") {
+		// A kid is base64url and starts with "-" one time in 64: the flag
+		// package would take it for an unknown flag.
+		var rest []string
+		for _, a := range args {
+			if isKID(a) && strings.HasPrefix(a, "-") {
+				positional = append(positional, a)
+			} else {
+				rest = append(rest, a)
+			}
+		}
+		args = rest
+	}
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
@@ -352,4 +365,18 @@ func subNames(group string) string {
 		names = append(names, strings.TrimPrefix(c.name, group+" "))
 	}
 	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+}
+
+// isKID reports whether s has the shape of a kid: an RFC 7638 thumbprint,
+// 43 characters of base64url (SHA-256, unpadded).
+func isKID(s string) bool {
+	if len(s) != 43 {
+		return false
+	}
+	for _, r := range s {
+		if !('A' <= r && r <= 'Z' || 'a' <= r && r <= 'z' || '0' <= r && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
 }
